@@ -1,0 +1,109 @@
+/*
+ * buf.c - a growable byte buffer for building strings inside the library.
+ *
+ * One byte beyond `len` is always reserved so the contents can be
+ * NUL-terminated without another allocation.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define BUF_MIN_CAP 64
+
+/* Makes room for `extra` more bytes plus the NUL; returns 0 or -1. */
+static int buf_reserve(espimg_buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (b->failed)
+		return -1;
+	if (b->cap > b->len && extra < b->cap - b->len)
+		return 0;
+	if (extra > SIZE_MAX - b->len - 1)
+		goto fail;
+	need = b->len + extra + 1;
+	cap = b->cap ? b->cap : BUF_MIN_CAP;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	p = realloc(b->data, cap);
+	if (!p)
+		goto fail;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+fail:
+	b->failed = 1;
+	return -1;
+}
+
+void espimg_buf_append(espimg_buf *b, const void *data, size_t len)
+{
+	if (buf_reserve(b, len))
+		return;
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void espimg_buf_printf(espimg_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room;
+	int n;
+
+	if (buf_reserve(b, 0))
+		return;
+	room = b->cap - b->len;
+	va_start(ap, fmt);
+	n = vsnprintf(b->data + b->len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = 1;
+		return;
+	}
+	if ((size_t)n >= room) {
+		if (buf_reserve(b, (size_t)n))
+			return;
+		va_start(ap, fmt);
+		n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = 1;
+			return;
+		}
+	}
+	b->len += (size_t)n;
+}
+
+char *espimg_buf_finish(espimg_buf *b, size_t *len)
+{
+	char *p;
+
+	if (buf_reserve(b, 0)) {
+		espimg_buf_free(b);
+		return NULL;
+	}
+	p = b->data;
+	p[b->len] = '\0';
+	if (len)
+		*len = b->len;
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	return p;
+}
+
+void espimg_buf_free(espimg_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->failed = 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * internal.h - helpers shared by the library's modules; not installed.
+ */
+#ifndef ESPIMG_INTERNAL_H
+#define ESPIMG_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "espimg/espimg.h"
+
+#define ESPIMG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Little-endian loads and stores on byte arrays (never packed-struct casts). */
+static inline uint16_t espimg_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
+}
+
+static inline uint32_t espimg_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline void espimg_put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void espimg_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* A growable byte buffer; on allocation failure `failed` is set and later
+ * appends do nothing, so callers check once at the end. */
+typedef struct espimg_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	int failed;
+} espimg_buf;
+
+void espimg_buf_append(espimg_buf *b, const void *data, size_t len);
+void espimg_buf_printf(espimg_buf *b, const char *fmt, ...) ESPIMG_PRINTF(2, 3);
+/* Returns the NUL-terminated contents (caller frees), or NULL after a failure. */
+char *espimg_buf_finish(espimg_buf *b, size_t *len);
+void espimg_buf_free(espimg_buf *b);
+
+#endif

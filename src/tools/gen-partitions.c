@@ -1,0 +1,408 @@
+/*
+ * gen-partitions - convert an ESP-IDF partition table between CSV and
+ * binary, validate it, and describe it.  A drop-in for ESP-IDF's
+ * gen_esp32part.py: same arguments, same bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "espimg/espimg.h"
+#include "tool.h"
+
+/* Largest input we read: a CSV of this size is far beyond any real table. */
+#define MAX_INPUT (16u << 20)
+
+enum {
+	OPT_OFFSET = 1, OPT_FLASH_SIZE, OPT_NO_MD5, OPT_NO_VERIFY, OPT_VERIFY,
+	OPT_SECURE, OPT_PRIMARY_BL, OPT_RECOVERY_BL, OPT_EXTRA, OPT_QUIET,
+	OPT_CHECK, OPT_FORMAT, OPT_IDF_VERSION, OPT_HELP, OPT_VERSION,
+};
+
+static const char *const flash_sizes[] = { "1MB", "2MB", "4MB", "8MB",
+					   "16MB", "32MB", "64MB", "128MB" };
+
+static bool is_flash_size(const char *w)
+{
+	for (size_t i = 0; i < sizeof(flash_sizes) / sizeof(*flash_sizes); i++)
+		if (!strcmp(w, flash_sizes[i]))
+			return true;
+	return false;
+}
+
+static bool is_secure_version(const char *w)
+{
+	return !strcmp(w, "v1") || !strcmp(w, "v2");
+}
+
+static bool is_subtype_spec(const char *w)
+{
+	return w[0] != '-' && strchr(w, ',') != NULL;
+}
+
+static const struct tool_option options[] = {
+	{ OPT_OFFSET, 'o', "offset", TOOL_ARG, "X",
+	  "partition table offset in flash (default 0x8000)", NULL },
+	{ OPT_FLASH_SIZE, 0, "flash-size", TOOL_OPTARG, "SIZE",
+	  "check the table fits: 1MB 2MB 4MB 8MB 16MB 32MB 64MB 128MB",
+	  is_flash_size },
+	{ OPT_NO_MD5, 0, "disable-md5sum", TOOL_NOARG, NULL,
+	  "no MD5 entry (bootloaders before ESP-IDF 3.1)", NULL },
+	{ OPT_NO_VERIFY, 0, "no-verify", TOOL_NOARG, NULL,
+	  "skip the validation rules", NULL },
+	{ OPT_VERIFY, 'v', "verify", TOOL_NOARG, NULL,
+	  "accepted for compatibility; validation is on by default", NULL },
+	{ OPT_SECURE, 0, "secure", TOOL_OPTARG, "v1|v2",
+	  "Secure Boot version (bare: v1); v1 needs 64K-aligned app sizes",
+	  is_secure_version },
+	{ OPT_PRIMARY_BL, 0, "primary-bootloader-offset", TOOL_ARG, "X",
+	  "bootloader offset, for bootloader rows", NULL },
+	{ OPT_RECOVERY_BL, 0, "recovery-bootloader-offset", TOOL_ARG, "X",
+	  "recovery bootloader offset, for bootloader/recovery rows", NULL },
+	{ OPT_EXTRA, 0, "extra-partition-subtypes", TOOL_LISTARG, "SPEC",
+	  "custom subtype names, each type,name,value (value in hex)",
+	  is_subtype_spec },
+	{ OPT_QUIET, 'q', "quiet", TOOL_NOARG, NULL,
+	  "print errors only, no warnings", NULL },
+	{ OPT_CHECK, 0, "check", TOOL_NOARG, NULL,
+	  "validate only; write OUTPUT only if it is named", NULL },
+	{ OPT_FORMAT, 0, "format", TOOL_ARG, "text|json|yaml",
+	  "describe the table on standard output", NULL },
+	{ OPT_IDF_VERSION, 0, "idf-version", TOOL_ARG, "X.Y",
+	  "reject features this ESP-IDF release does not know", NULL },
+	{ OPT_HELP, 'h', "help", TOOL_NOARG, NULL, "show this help", NULL },
+	{ OPT_VERSION, 'V', "version", TOOL_NOARG, NULL, "show the version",
+	  NULL },
+	{ 0, 0, NULL, TOOL_NOARG, NULL, NULL, NULL },
+};
+
+static const struct tool_spec spec = {
+	"gen-partitions",
+	"INPUT [OUTPUT]",
+	"Convert an ESP-IDF partition table between CSV and binary (chosen by\n"
+	"the input's content), check every rule, and describe it.  INPUT and\n"
+	"OUTPUT may be '-' for standard input and output.",
+	options,
+	"Exit status: 0 ok, 1 invalid table, 2 usage or I/O error, 3 internal "
+	"error.\nSee gen-partitions(1).\n",
+};
+
+struct run {
+	espimg_ptable_opts opts;
+	espimg_diag_list *diags;
+	bool quiet, check, help, version, format_set;
+	espimg_format format;
+};
+
+static int parse_offset(const char *what, const char *value, int64_t max,
+			int64_t *out)
+{
+	if (espimg_ptable_parse_int(value, out) || *out < 0 || *out > max)
+		return tool_usage_error(&spec,
+					"%s '%s' is not a number from 0 to 0x%llx "
+					"(decimal, 0x hex, 0o octal or 0b binary)",
+					what, value, (unsigned long long)max);
+	return 0;
+}
+
+static int on_option(void *ctx, const struct tool_option *opt,
+		     const char *value)
+{
+	struct run *run = ctx;
+	espimg_ptable_opts *o = &run->opts;
+	int64_t v;
+
+	switch (opt->id) {
+	case OPT_OFFSET:
+		if (parse_offset("table offset", value, 0xFFFFF000, &v))
+			return TOOL_EXIT_USAGE;
+		o->table_offset = (uint32_t)v;
+		return 0;
+	case OPT_FLASH_SIZE:
+		if (!value) {
+			o->flash_size = 0; /* bare: no check, as the reference */
+			return 0;
+		}
+		if (!is_flash_size(value))
+			return tool_usage_error(&spec,
+						"flash size '%s' is not one of 1MB 2MB "
+						"4MB 8MB 16MB 32MB 64MB 128MB", value);
+		o->flash_size = (uint64_t)strtoul(value, NULL, 10) << 20;
+		return 0;
+	case OPT_NO_MD5:
+		o->md5 = false;
+		return 0;
+	case OPT_NO_VERIFY:
+		o->verify = false;
+		return 0;
+	case OPT_VERIFY:
+		return 0;
+	case OPT_SECURE:
+		if (value && !is_secure_version(value))
+			return tool_usage_error(&spec,
+						"Secure Boot version '%s' is not v1 or v2",
+						value);
+		o->secure = value && !strcmp(value, "v2") ? 2 : 1;
+		return 0;
+	case OPT_PRIMARY_BL:
+		if (parse_offset("primary bootloader offset", value, 0xFFFFFFFF, &v))
+			return TOOL_EXIT_USAGE;
+		o->primary_bootloader_offset = v;
+		return 0;
+	case OPT_RECOVERY_BL:
+		if (parse_offset("recovery bootloader offset", value, 0xFFFFFFFF,
+				 &v))
+			return TOOL_EXIT_USAGE;
+		o->recovery_bootloader_offset = v;
+		return 0;
+	case OPT_EXTRA:
+		if (espimg_ptable_add_extra_subtype(o, value, run->diags)) {
+			const espimg_diag *d = espimg_diag_get(
+				run->diags, espimg_diag_count(run->diags) - 1);
+			int r = tool_usage_error(&spec, "%s",
+						 d ? d->message : "bad subtype");
+			espimg_diag_clear(run->diags);
+			return r;
+		}
+		return 0;
+	case OPT_QUIET:
+		run->quiet = true;
+		return 0;
+	case OPT_CHECK:
+		run->check = true;
+		return 0;
+	case OPT_FORMAT:
+		if (espimg_format_parse(value, &run->format))
+			return tool_usage_error(&spec,
+						"format '%s' is not text, json or yaml",
+						value);
+		run->format_set = true;
+		return 0;
+	case OPT_IDF_VERSION:
+		if (espimg_idf_version_parse(value, &o->idf_version))
+			return tool_usage_error(&spec,
+						"ESP-IDF version '%s' is not X.Y or X.Y.Z",
+						value);
+		return 0;
+	case OPT_HELP:
+		run->help = true;
+		return 0;
+	case OPT_VERSION:
+		run->version = true;
+		return 0;
+	}
+	return 0;
+}
+
+static const char *env_lookup(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+/* 1M / 16K / 0x3e8: the reference's CSV size notation, for people. */
+static void human_size(char *buf, size_t cap, uint64_t n)
+{
+	if (n && n % 0x100000 == 0)
+		snprintf(buf, cap, "%lluM", (unsigned long long)(n >> 20));
+	else if (n && n % 0x400 == 0)
+		snprintf(buf, cap, "%lluK", (unsigned long long)(n >> 10));
+	else
+		snprintf(buf, cap, "%llu", (unsigned long long)n);
+}
+
+static void print_text(const espimg_ptable *t, const espimg_ptable_opts *o,
+		       const char *file)
+{
+	int wname = 4, wtype = 4, wsub = 7;
+	char tbuf[8], sbuf[8], hs[32];
+
+	for (size_t i = 0; i < t->count; i++) {
+		const espimg_partition *p = &t->parts[i];
+		const char *tn = espimg_ptable_type_name(p->type);
+		const char *sn = espimg_ptable_subtype_name(o, p->type, p->subtype);
+		int n = (int)strlen(p->name);
+		if (n > wname)
+			wname = n;
+		n = tn ? (int)strlen(tn) : 4;
+		if (n > wtype)
+			wtype = n;
+		n = sn ? (int)strlen(sn) : 4;
+		if (n > wsub)
+			wsub = n;
+	}
+	printf("%s: %s table, %zu partition%s, table at 0x%x, MD5 entry %s\n\n",
+	       file, t->from_binary ? "binary" : "CSV", t->count,
+	       t->count == 1 ? "" : "s", o->table_offset, o->md5 ? "on" : "off");
+	printf("  %-*s  %-*s  %-*s  %-10s  %-10s  %-6s  %-10s  %s\n", wname,
+	       "Name", wtype, "Type", wsub, "SubType", "Offset", "Size", "",
+	       "End", "Flags");
+	for (size_t i = 0; i < t->count; i++) {
+		const espimg_partition *p = &t->parts[i];
+		const char *tn = espimg_ptable_type_name(p->type);
+		const char *sn = espimg_ptable_subtype_name(o, p->type, p->subtype);
+		char off[16], size[16], end[16];
+
+		if (!tn) {
+			snprintf(tbuf, sizeof(tbuf), "0x%02x", p->type);
+			tn = tbuf;
+		}
+		if (!sn) {
+			snprintf(sbuf, sizeof(sbuf), "0x%02x", p->subtype);
+			sn = sbuf;
+		}
+		snprintf(off, sizeof(off), "0x%06x", p->offset);
+		snprintf(size, sizeof(size), "0x%06x", p->size);
+		snprintf(end, sizeof(end), "0x%06llx",
+			 (unsigned long long)p->offset + p->size);
+		human_size(hs, sizeof(hs), p->size);
+		printf("  %-*s  %-*s  %-*s  %-10s  %-10s  %-6s  %-10s  %s%s%s\n",
+		       wname, p->name, wtype, tn, wsub, sn, off, size, hs, end,
+		       p->flags & ESPIMG_PFLAG_ENCRYPTED ? "encrypted" : "",
+		       (p->flags & ESPIMG_PFLAG_ENCRYPTED) &&
+				       (p->flags & ESPIMG_PFLAG_READONLY)
+			       ? "," : "",
+		       p->flags & ESPIMG_PFLAG_READONLY ? "readonly" : "");
+	}
+
+	uint64_t need = espimg_ptable_flash_needed(t);
+	human_size(hs, sizeof(hs), need);
+	printf("\nFlash needed: 0x%llx bytes (%s)", (unsigned long long)need, hs);
+	for (unsigned mb = 1; mb <= 128; mb *= 2) {
+		if ((uint64_t)mb << 20 >= need) {
+			printf("; smallest flash that holds it: %uMB", mb);
+			break;
+		}
+	}
+	printf("\n");
+	if (o->flash_size) {
+		char spare[32];
+		human_size(spare, sizeof(spare),
+			   o->flash_size >= need ? o->flash_size - need : 0);
+		printf("Flash size: %lluMB, %s spare at the end\n",
+		       (unsigned long long)(o->flash_size >> 20), spare);
+	}
+}
+
+/* The JSON/YAML description; text goes through print_text. */
+static int emit_doc(const espimg_ptable *t, const struct run *run,
+		    const char *file)
+{
+	espimg_emitter *e = espimg_emit_new(run->format, tool_file_write, stdout);
+	int r;
+
+	if (!e)
+		return ESPIMG_ENOMEM;
+	espimg_emit_begin_doc(e, "espimg.partitions/1");
+	espimg_emit_kv_str(e, "file", file);
+	espimg_ptable_emit(t, &run->opts, e);
+	r = espimg_emit_end_doc(e);
+	espimg_emit_free(e);
+	if (fflush(stdout))
+		r = ESPIMG_EIO;
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct run run = { 0 };
+	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
+	int npos = 0, r, status = TOOL_EXIT_OK;
+	uint8_t *input = NULL;
+	size_t input_len = 0;
+	espimg_ptable *table = NULL;
+	const char *in, *out, *file;
+
+	run.diags = espimg_diag_list_new();
+	if (!pos || !run.diags) {
+		tool_error(spec.name, "out of memory");
+		return TOOL_EXIT_INTERNAL;
+	}
+	espimg_ptable_opts_init(&run.opts);
+	run.opts.lookup_env = env_lookup;
+
+	status = tool_parse_args(&spec, argc, argv, on_option, &run, pos, &npos);
+	if (status)
+		goto done;
+	if (run.help) {
+		tool_print_help(&spec, stdout);
+		goto done;
+	}
+	if (run.version) {
+		tool_print_version(&spec, stdout);
+		goto done;
+	}
+	if (npos < 1 || npos > 2) {
+		status = tool_usage_error(&spec, npos ? "too many arguments"
+						      : "no INPUT given");
+		goto done;
+	}
+	in = pos[0];
+	out = npos == 2 ? pos[1] : ((run.check || run.format_set) ? NULL : "-");
+	if (run.format_set && out && !strcmp(out, "-")) {
+		status = tool_usage_error(&spec, "--format and OUTPUT '-' would "
+						 "both write to standard output");
+		goto done;
+	}
+	file = tool_display_name(in);
+
+	status = tool_read_input(spec.name, in, MAX_INPUT, &input, &input_len);
+	if (status)
+		goto done;
+
+	r = espimg_ptable_parse(input, input_len, &run.opts, file, &table,
+				run.diags);
+	if (r == 0)
+		r = espimg_ptable_verify(table, &run.opts, file, run.diags);
+	tool_print_diags(spec.name, run.diags, run.quiet);
+	if (r) {
+		status = tool_exit_for(r);
+		goto done;
+	}
+
+	if (run.format_set) {
+		if (run.format == ESPIMG_FORMAT_TEXT) {
+			print_text(table, &run.opts, file);
+			r = fflush(stdout) ? ESPIMG_EIO : 0;
+		} else {
+			r = emit_doc(table, &run, file);
+		}
+		if (r) {
+			tool_error(spec.name, "standard output: %s",
+				   espimg_strerror(r));
+			status = TOOL_EXIT_USAGE;
+			goto done;
+		}
+	}
+
+	if (out) {
+		if (table->from_binary) {
+			char *csv;
+			size_t len;
+			r = espimg_ptable_to_csv(table, &run.opts, &csv, &len);
+			if (r) {
+				tool_error(spec.name, "%s", espimg_strerror(r));
+				status = TOOL_EXIT_INTERNAL;
+				goto done;
+			}
+			status = tool_write_output(spec.name, out, csv, len);
+			free(csv);
+		} else {
+			uint8_t bin[ESPIMG_PTABLE_BIN_SIZE];
+			r = espimg_ptable_to_binary(table, &run.opts, bin, run.diags);
+			if (r) {
+				tool_print_diags(spec.name, run.diags, true);
+				status = tool_exit_for(r == ESPIMG_ETOOBIG
+							       ? ESPIMG_EFORMAT : r);
+				goto done;
+			}
+			status = tool_write_output(spec.name, out, bin, sizeof(bin));
+		}
+	}
+
+done:
+	espimg_ptable_free(table);
+	espimg_diag_list_free(run.diags);
+	free(input);
+	free(pos);
+	return status;
+}

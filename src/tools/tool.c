@@ -1,0 +1,303 @@
+/*
+ * tool.c - option parsing, --help, diagnostics and output for the tools.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+static const struct tool_option *find_long(const struct tool_spec *spec,
+					   const char *name, size_t len,
+					   int *ambiguous)
+{
+	const struct tool_option *hit = NULL;
+
+	*ambiguous = 0;
+	for (const struct tool_option *o = spec->options; o->id; o++) {
+		if (!o->long_name || strncmp(o->long_name, name, len))
+			continue;
+		if (strlen(o->long_name) == len)
+			return o; /* exact beats prefix */
+		if (hit)
+			*ambiguous = 1;
+		hit = o;
+	}
+	return *ambiguous ? NULL : hit;
+}
+
+static const struct tool_option *find_short(const struct tool_spec *spec,
+					    char c)
+{
+	for (const struct tool_option *o = spec->options; o->id; o++)
+		if (o->short_name == c)
+			return o;
+	return NULL;
+}
+
+int tool_parse_args(const struct tool_spec *spec, int argc, char **argv,
+		    tool_option_fn fn, void *ctx, char **pos, int *npos)
+{
+	int i, r;
+
+	*npos = 0;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			while (++i < argc)
+				pos[(*npos)++] = argv[i];
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0') {
+			pos[(*npos)++] = argv[i];
+			continue;
+		}
+		if (a[1] == '-') {
+			const char *name = a + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			int ambiguous;
+			const struct tool_option *o =
+				find_long(spec, name, len, &ambiguous);
+
+			if (!o)
+				return tool_usage_error(spec, "%s option '--%.*s'",
+							ambiguous ? "ambiguous"
+								  : "unknown",
+							(int)len, name);
+			if (o->arg == TOOL_NOARG) {
+				if (eq)
+					return tool_usage_error(
+						spec, "option '--%s' takes no value",
+						o->long_name);
+				r = fn(ctx, o, NULL);
+			} else if (eq) {
+				r = fn(ctx, o, eq + 1);
+			} else if (o->arg == TOOL_ARG) {
+				if (i + 1 >= argc)
+					return tool_usage_error(
+						spec, "option '--%s' needs a value (%s)",
+						o->long_name, o->arg_name);
+				r = fn(ctx, o, argv[++i]);
+			} else if (o->arg == TOOL_OPTARG) {
+				if (i + 1 < argc && o->accepts(argv[i + 1]))
+					r = fn(ctx, o, argv[++i]);
+				else
+					r = fn(ctx, o, NULL);
+			} else { /* TOOL_LISTARG */
+				r = 0;
+				while (!r && i + 1 < argc && o->accepts(argv[i + 1]))
+					r = fn(ctx, o, argv[++i]);
+			}
+			if (r)
+				return r;
+			continue;
+		}
+		/* A cluster of short options: -qv, -o0x9000, -o 0x9000. */
+		for (const char *c = a + 1; *c; c++) {
+			const struct tool_option *o = find_short(spec, *c);
+
+			if (!o)
+				return tool_usage_error(spec, "unknown option '-%c'",
+							*c);
+			if (o->arg == TOOL_NOARG) {
+				r = fn(ctx, o, NULL);
+			} else if (c[1]) {
+				r = fn(ctx, o, c + 1);
+				c += strlen(c) - 1;
+			} else if (i + 1 < argc) {
+				r = fn(ctx, o, argv[++i]);
+			} else {
+				return tool_usage_error(
+					spec, "option '-%c' needs a value (%s)", *c,
+					o->arg_name);
+			}
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static void option_words(const struct tool_option *o, char *buf, size_t cap)
+{
+	const char *name = o->arg_name ? o->arg_name : "";
+
+	if (o->arg == TOOL_ARG)
+		snprintf(buf, cap, " %s", name);
+	else if (o->arg == TOOL_OPTARG)
+		snprintf(buf, cap, " [%s]", name);
+	else if (o->arg == TOOL_LISTARG)
+		snprintf(buf, cap, " %s ...", name);
+	else
+		buf[0] = '\0';
+}
+
+void tool_print_synopsis(const struct tool_spec *spec, FILE *f)
+{
+	char flags[64];
+	size_t n = 0;
+
+	/* Value-less short options first, bundled: [-hqV]. */
+	for (const struct tool_option *o = spec->options; o->id; o++)
+		if (o->short_name && o->arg == TOOL_NOARG && n + 1 < sizeof(flags))
+			flags[n++] = o->short_name;
+	flags[n] = '\0';
+	fprintf(f, "usage: %s", spec->name);
+	if (n)
+		fprintf(f, " [-%s]", flags);
+	for (const struct tool_option *o = spec->options; o->id; o++) {
+		char words[64];
+		if (o->short_name && o->arg == TOOL_NOARG)
+			continue;
+		option_words(o, words, sizeof(words));
+		if (o->short_name)
+			fprintf(f, " [-%c%s]", o->short_name, words);
+		else
+			fprintf(f, " [--%s%s]", o->long_name, words);
+	}
+	fprintf(f, " %s\n", spec->args);
+}
+
+void tool_print_help(const struct tool_spec *spec, FILE *f)
+{
+	tool_print_synopsis(spec, f);
+	fprintf(f, "\n%s\n\nOptions:\n", spec->summary);
+	for (const struct tool_option *o = spec->options; o->id; o++) {
+		char left[96], words[64];
+
+		option_words(o, words, sizeof(words));
+		if (o->short_name && o->long_name)
+			snprintf(left, sizeof(left), "-%c, --%s%s", o->short_name,
+				 o->long_name, words);
+		else if (o->short_name)
+			snprintf(left, sizeof(left), "-%c%s", o->short_name, words);
+		else
+			snprintf(left, sizeof(left), "    --%s%s", o->long_name,
+				 words);
+		if (strlen(left) > 30)
+			fprintf(f, "  %s\n  %-30s %s\n", left, "", o->help);
+		else
+			fprintf(f, "  %-30s %s\n", left, o->help);
+	}
+	if (spec->epilog)
+		fprintf(f, "\n%s", spec->epilog);
+}
+
+void tool_print_version(const struct tool_spec *spec, FILE *f)
+{
+	fprintf(f, "%s (espimg) %s\n", spec->name, espimg_version());
+}
+
+int tool_usage_error(const struct tool_spec *spec, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: error: ", spec->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", spec->name);
+	return TOOL_EXIT_USAGE;
+}
+
+void tool_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+size_t tool_print_diags(const char *prog, const espimg_diag_list *diags,
+			bool quiet)
+{
+	size_t errors = 0;
+
+	for (size_t i = 0; i < espimg_diag_count(diags); i++) {
+		const espimg_diag *d = espimg_diag_get(diags, i);
+
+		if (d->severity == ESPIMG_SEV_ERROR)
+			errors++;
+		else if (quiet)
+			continue;
+		fprintf(stderr, "%s: ", prog);
+		if (d->file && d->line)
+			fprintf(stderr, "%s:%u:%u: ", d->file, d->line,
+				d->column ? d->column : 1);
+		else if (d->file && d->offset >= 0)
+			fprintf(stderr, "%s: offset 0x%llx: ", d->file,
+				(unsigned long long)d->offset);
+		else if (d->file)
+			fprintf(stderr, "%s: ", d->file);
+		fprintf(stderr, "%s: %s [%s]\n", espimg_severity_name(d->severity),
+			d->message, d->code);
+	}
+	return errors;
+}
+
+const char *tool_display_name(const char *path)
+{
+	return strcmp(path, "-") ? path : "<stdin>";
+}
+
+int tool_exit_for(int err)
+{
+	switch (err) {
+	case 0:
+		return TOOL_EXIT_OK;
+	case ESPIMG_EFORMAT:
+		return TOOL_EXIT_INVALID;
+	case ESPIMG_ENOMEM:
+		return TOOL_EXIT_INTERNAL;
+	case ESPIMG_EINVAL:
+		return TOOL_EXIT_INTERNAL;
+	default:
+		return TOOL_EXIT_USAGE;
+	}
+}
+
+int tool_read_input(const char *prog, const char *path, size_t max,
+		    uint8_t **buf, size_t *len)
+{
+	int r = espimg_read_file(path, max, buf, len);
+
+	if (r == 0)
+		return 0;
+	if (r == ESPIMG_ETOOBIG)
+		tool_error(prog, "%s: larger than %zu bytes; not a table",
+			   tool_display_name(path), max);
+	else if (r == ESPIMG_ENOMEM)
+		tool_error(prog, "%s: out of memory", tool_display_name(path));
+	else
+		tool_error(prog, "%s: cannot read: %s", tool_display_name(path),
+			   r == ESPIMG_ENOTFOUND ? strerror(ENOENT)
+						 : strerror(errno));
+	return r == ESPIMG_ENOMEM ? TOOL_EXIT_INTERNAL : TOOL_EXIT_USAGE;
+}
+
+int tool_write_output(const char *prog, const char *path, const void *data,
+		      size_t len)
+{
+	if (!strcmp(path, "-")) {
+		if (fwrite(data, 1, len, stdout) != len || fflush(stdout)) {
+			tool_error(prog, "standard output: %s", strerror(errno));
+			return TOOL_EXIT_USAGE;
+		}
+		return 0;
+	}
+	if (espimg_write_file_atomic(path, data, len)) {
+		tool_error(prog, "%s: cannot write: %s", path, strerror(errno));
+		return TOOL_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int tool_file_write(void *ctx, const void *buf, size_t len)
+{
+	return fwrite(buf, 1, len, ctx) == len ? 0 : -1;
+}

@@ -1,0 +1,100 @@
+/*
+ * tool.h - what every espimg tool shares: one option table from which both
+ * argument parsing and --help are generated, diagnostics printing, output
+ * writing and exit codes.
+ *
+ * We parse arguments ourselves rather than with getopt_long: the reference
+ * tools take options whose value is optional but may stand in the next word
+ * (`--secure v1`, `--flash-size 4MB`) and a greedy list option, which
+ * getopt_long cannot express.  Long options may be abbreviated to any
+ * unique prefix, as argparse allows.
+ */
+#ifndef ESPIMG_TOOL_H
+#define ESPIMG_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "espimg/espimg.h"
+
+enum tool_exit {
+	TOOL_EXIT_OK = 0,
+	TOOL_EXIT_INVALID = 1,  /* the input is invalid or a check failed */
+	TOOL_EXIT_USAGE = 2,    /* bad usage, unreadable input, unwritable output */
+	TOOL_EXIT_INTERNAL = 3, /* out of memory, bug */
+};
+
+enum tool_arg {
+	TOOL_NOARG,   /* a switch */
+	TOOL_ARG,     /* value required: --opt=V, --opt V, -oV, -o V */
+	TOOL_OPTARG,  /* value optional: --opt=V, or the next word if accepts() */
+	TOOL_LISTARG, /* every following word that accepts() takes, or --opt=V */
+};
+
+struct tool_option {
+	int id;                 /* handed to the callback */
+	char short_name;        /* 0 for none */
+	const char *long_name;  /* without the dashes */
+	enum tool_arg arg;
+	const char *arg_name;   /* for --help, e.g. "SIZE" */
+	const char *help;       /* one line */
+	bool (*accepts)(const char *word);
+};
+
+struct tool_spec {
+	const char *name;       /* program name */
+	const char *args;       /* positional part of the synopsis */
+	const char *summary;    /* one line: what the tool does */
+	const struct tool_option *options; /* ends with an entry whose id is 0 */
+	const char *epilog;     /* after the options in --help; may be NULL */
+};
+
+/* Called once per option; value is NULL for a switch or an absent
+ * optional value.  Return 0, or TOOL_EXIT_USAGE after tool_usage_error(). */
+typedef int (*tool_option_fn)(void *ctx, const struct tool_option *opt,
+			      const char *value);
+
+/* Parses argv.  Positionals (and everything after "--") are stored in
+ * pos[0..*npos) (pos must have argc slots).  Returns 0 or TOOL_EXIT_USAGE
+ * (a message was printed). */
+int tool_parse_args(const struct tool_spec *spec, int argc, char **argv,
+		    tool_option_fn fn, void *ctx, char **pos, int *npos);
+
+/* The one-line synopsis ("usage: prog [-hV] ... ARGS"). */
+void tool_print_synopsis(const struct tool_spec *spec, FILE *f);
+void tool_print_help(const struct tool_spec *spec, FILE *f);
+void tool_print_version(const struct tool_spec *spec, FILE *f);
+
+/* Prints "prog: error: MESSAGE" and a hint to --help; returns TOOL_EXIT_USAGE. */
+int tool_usage_error(const struct tool_spec *spec, const char *fmt, ...)
+	ESPIMG_PRINTF(2, 3);
+
+/* Prints "prog: MESSAGE" on stderr. */
+void tool_error(const char *prog, const char *fmt, ...) ESPIMG_PRINTF(2, 3);
+
+/* Prints every diagnostic on stderr in compiler style; warnings and notes
+ * are left out when quiet.  Returns the number of errors. */
+size_t tool_print_diags(const char *prog, const espimg_diag_list *diags,
+			bool quiet);
+
+/* "-" is shown as "<stdin>" in messages. */
+const char *tool_display_name(const char *path);
+
+/* Reads a whole input file, bounded; on failure prints why and returns
+ * TOOL_EXIT_USAGE (or TOOL_EXIT_INTERNAL for out of memory). */
+int tool_read_input(const char *prog, const char *path, size_t max,
+		    uint8_t **buf, size_t *len);
+
+/* Writes data to path atomically, or to stdout for "-".  On failure prints
+ * why and returns TOOL_EXIT_USAGE. */
+int tool_write_output(const char *prog, const char *path, const void *data,
+		      size_t len);
+
+/* espimg_write_fn that writes to a FILE *. */
+int tool_file_write(void *ctx, const void *buf, size_t len);
+
+/* Maps a library error code to an exit status. */
+int tool_exit_for(int err);
+
+#endif

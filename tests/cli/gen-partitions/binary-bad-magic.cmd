@@ -1,0 +1,1 @@
+tests/cli/gen-partitions/data/bad_magic.bin

@@ -1,0 +1,1 @@
+--check tests/cli/gen-partitions/data/small.csv

@@ -1,0 +1,1 @@
+tests/cli/gen-partitions/data/errors.csv @OUT@

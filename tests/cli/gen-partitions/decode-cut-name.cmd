@@ -1,0 +1,1 @@
+tests/cli/gen-partitions/data/cut_name.bin

@@ -1,0 +1,1 @@
+--disable-md5sum tests/cli/gen-partitions/data/small.csv @OUT@

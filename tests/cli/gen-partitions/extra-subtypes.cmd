@@ -1,0 +1,1 @@
+--extra-partition-subtypes data,my_sub,0x40 -- tests/cli/gen-partitions/data/extra.csv @OUT@

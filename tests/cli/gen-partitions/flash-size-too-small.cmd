@@ -1,0 +1,1 @@
+--flash-size 1MB tests/cli/gen-partitions/data/small.csv @OUT@

@@ -1,0 +1,1 @@
+--format json --flash-size 4MB tests/cli/gen-partitions/data/small.bin

@@ -1,0 +1,1 @@
+--format json tests/cli/gen-partitions/data/small.csv

@@ -1,0 +1,1 @@
+--format text tests/cli/gen-partitions/data/small.csv

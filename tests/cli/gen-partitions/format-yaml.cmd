@@ -1,0 +1,1 @@
+--format yaml tests/cli/gen-partitions/data/small.csv

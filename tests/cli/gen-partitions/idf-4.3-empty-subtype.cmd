@@ -1,0 +1,1 @@
+--idf-version 4.3 tests/cli/gen-partitions/data/empty_subtype.csv @OUT@

@@ -1,0 +1,1 @@
+--idf-version 4.4 --check tests/cli/gen-partitions/data/empty_subtype.csv

@@ -1,0 +1,1 @@
+--idf-version 5.1 tests/cli/gen-partitions/data/readonly.csv @OUT@

@@ -1,0 +1,1 @@
+--idf-version 5.2 --check tests/cli/gen-partitions/data/readonly.csv

@@ -1,0 +1,1 @@
+tests/cli/gen-partitions/data/no-such-file.csv @OUT@

@@ -1,0 +1,1 @@
+tests/cli/gen-partitions/data/long_name.csv @OUT@

@@ -1,0 +1,1 @@
+--check tests/cli/gen-partitions/data/app_4k.csv

@@ -1,0 +1,1 @@
+--offset 0x9000 --format text tests/cli/gen-partitions/data/small.csv @OUT@

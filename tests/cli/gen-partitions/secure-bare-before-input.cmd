@@ -1,0 +1,1 @@
+--secure tests/cli/gen-partitions/data/small.csv @OUT@

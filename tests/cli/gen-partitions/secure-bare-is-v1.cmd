@@ -1,0 +1,1 @@
+--secure tests/cli/gen-partitions/data/app_4k.csv @OUT@

@@ -1,0 +1,1 @@
+--format xml tests/cli/gen-partitions/data/small.csv

@@ -1,0 +1,1 @@
+--idf-version five tests/cli/gen-partitions/data/small.csv

@@ -1,0 +1,1 @@
+--offset zero tests/cli/gen-partitions/data/small.csv @OUT@

@@ -1,0 +1,1 @@
+tests/cli/gen-partitions/data/small.csv @OUT@ extra

@@ -1,0 +1,1 @@
+--frobnicate tests/cli/gen-partitions/data/small.csv

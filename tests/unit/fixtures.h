@@ -1,0 +1,169 @@
+/*
+ * fixtures.h - small helpers shared by the Criterion suites.
+ *
+ * Everything here is static inline so a suite pays only for what it uses.
+ * Helpers return an error instead of asserting; suites assert on the result.
+ */
+#ifndef ESPIMG_TEST_FIXTURES_H
+#define ESPIMG_TEST_FIXTURES_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "espimg/espimg.h"
+
+/* ------------------------------------------------------------ write sink */
+
+/*
+ * An in-memory espimg_write_fn target.  Zero-initialise it; set fail_from
+ * to N to make the N-th write call (1-based) and every later one fail.
+ */
+struct fx_sink {
+	char *data; /* always NUL-terminated once anything was written */
+	size_t len;
+	size_t cap;
+	unsigned calls;
+	unsigned fail_from; /* 0 = never fail */
+};
+
+static inline int fx_sink_write(void *ctx, const void *buf, size_t len)
+{
+	struct fx_sink *s = ctx;
+
+	s->calls++;
+	if (s->fail_from && s->calls >= s->fail_from)
+		return -1;
+	if (s->len + len + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 256;
+		char *p;
+
+		while (cap < s->len + len + 1)
+			cap *= 2;
+		p = realloc(s->data, cap);
+		if (!p)
+			return -1;
+		s->data = p;
+		s->cap = cap;
+	}
+	memcpy(s->data + s->len, buf, len);
+	s->len += len;
+	s->data[s->len] = '\0';
+	return 0;
+}
+
+/* The bytes written so far as a string ("" when nothing was written). */
+static inline const char *fx_sink_str(const struct fx_sink *s)
+{
+	return s->data ? s->data : "";
+}
+
+static inline void fx_sink_free(struct fx_sink *s)
+{
+	free(s->data);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ------------------------------------------------------------ files */
+
+/* Creates a fresh directory under $TMPDIR or /tmp; free() the result. */
+static inline char *fx_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	size_t n;
+	char *p;
+
+	if (!base || !*base)
+		base = "/tmp";
+	n = strlen(base) + sizeof("/espimg-test.XXXXXX");
+	p = malloc(n);
+	if (!p)
+		return NULL;
+	snprintf(p, n, "%s/espimg-test.XXXXXX", base);
+	if (!mkdtemp(p)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* "dir/name" in a new string; free() the result. */
+static inline char *fx_path(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/* Writes a whole file (mode 0644); returns 0 or -1. */
+static inline int fx_write_file(const char *path, const void *data, size_t len)
+{
+	const char *p = data;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			close(fd);
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return close(fd);
+}
+
+/* Number of entries in dir, "." and ".." excluded; -1 on error. */
+static inline int fx_count_entries(const char *dir)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	int n = 0;
+
+	if (!dp)
+		return -1;
+	while ((d = readdir(dp)) != NULL)
+		if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+			n++;
+	closedir(dp);
+	return n;
+}
+
+/* Removes dir and everything in it (recursively); errors are ignored. */
+static inline void fx_rmtree(const char *dir)
+{
+	struct dirent *d;
+	struct stat st;
+	DIR *dp = opendir(dir);
+	char *p;
+
+	if (dp) {
+		while ((d = readdir(dp)) != NULL) {
+			if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+				continue;
+			p = fx_path(dir, d->d_name);
+			if (!p)
+				continue;
+			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+				fx_rmtree(p);
+			else
+				unlink(p);
+			free(p);
+		}
+		closedir(dp);
+	}
+	rmdir(dir);
+}
+
+#endif
