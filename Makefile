@@ -65,6 +65,8 @@ SONAME     := libespimg.so.$(SOVERSION)
 .PHONY: all deps check check-unit check-cli check-conformance demo install \
 	uninstall clean bench fuzz fuzz-build lint
 .DEFAULT_GOAL := all
+# Keep object files that only feed other targets.
+.SECONDARY:
 
 all: deps $(STATIC_LIB) $(SHARED_LIB) $(TOOL_BINS)
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "espimg/espimg.h"
+#include "espimg/common.h"
 
 #ifdef __cplusplus
 extern "C" {

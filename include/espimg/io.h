@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "espimg/espimg.h"
+#include "espimg/common.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,7 +32,8 @@ ESPIMG_API int espimg_read_file(const char *path, size_t max_size,
  * Writes len bytes to `path` atomically (temporary file + fsync + rename).
  * Missing parent directories are not created.  The new file gets mode
  * 0666 & ~umask, or the mode of the file it replaces.
- * Returns 0 or ESPIMG_EIO (errno kept) / ESPIMG_EINVAL.
+ * Returns 0, ESPIMG_EIO (errno kept), ESPIMG_ENOMEM or ESPIMG_EINVAL.
+ * "-" is an ordinary file name here; tools map it to stdout themselves.
  */
 ESPIMG_API int espimg_write_file_atomic(const char *path, const void *data,
 					size_t len);

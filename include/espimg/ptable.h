@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "espimg/espimg.h"
+#include "espimg/common.h"
 #include "espimg/diag.h"
 #include "espimg/emit.h"
 
@@ -187,6 +187,19 @@ ESPIMG_API int espimg_ptable_to_csv(const espimg_ptable *table,
 /* Offset + size of the entry with the highest offset: the flash the table
  * needs (the reference's "table size"); 0 for an empty table. */
 ESPIMG_API uint64_t espimg_ptable_flash_needed(const espimg_ptable *table);
+
+/* Unused flash: between the end of the table sector and the partitions,
+ * between partitions, and up to opts->flash_size when it is set. */
+typedef struct espimg_gap {
+	uint64_t offset;
+	uint64_t size;
+} espimg_gap;
+
+/* Stores up to cap gaps in address order and returns how many there are
+ * (which may be more than cap).  A table of n partitions has at most n + 1. */
+ESPIMG_API size_t espimg_ptable_gaps(const espimg_ptable *table,
+				     const espimg_ptable_opts *opts,
+				     espimg_gap *out, size_t cap);
 
 /* Names: NULL when the value has no name.  Subtype names honour the extra
  * subtypes in opts (may be NULL). */

@@ -1342,7 +1342,9 @@ int espimg_ptable_verify(const espimg_ptable *t, const espimg_ptable_opts *o,
 			       "TEE otadata");
 	}
 
-	if (table_too_big(t, o)) {
+	/* Only a table we are going to encode must leave room for the MD5
+	 * entry and end marker; a binary being decoded has proved it fits. */
+	if (!t->from_binary && table_too_big(t, o)) {
 		espimg_diag_add(d, ESPIMG_SEV_ERROR, "ptable.too-many", file, 0,
 				0, -1,
 				"the table has %zu partitions; at most %zu fit "
@@ -1473,6 +1475,41 @@ int espimg_ptable_to_csv(const espimg_ptable *t, const espimg_ptable_opts *o,
 	return *text ? 0 : ESPIMG_ENOMEM;
 }
 
+size_t espimg_ptable_gaps(const espimg_ptable *t, const espimg_ptable_opts *o,
+			  espimg_gap *out, size_t cap)
+{
+	uint64_t cursor = (uint64_t)o->table_offset + ESPIMG_PTABLE_SECTOR;
+	const espimg_partition **sorted;
+	size_t n = 0, ngaps = 0;
+
+	sorted = malloc((t->count ? t->count : 1) * sizeof(*sorted));
+	if (!sorted)
+		return 0;
+	for (size_t i = 0; i < t->count; i++)
+		if (!is_primary_row(&t->parts[i]))
+			sorted[n++] = &t->parts[i];
+	qsort(sorted, n, sizeof(*sorted), cmp_offset);
+	for (size_t i = 0; i <= n; i++) {
+		uint64_t start = i < n ? sorted[i]->offset
+				       : (o->flash_size > cursor ? o->flash_size
+								 : cursor);
+		if (start > cursor) {
+			if (ngaps < cap) {
+				out[ngaps].offset = cursor;
+				out[ngaps].size = start - cursor;
+			}
+			ngaps++;
+		}
+		if (i < n) {
+			uint64_t end = (uint64_t)sorted[i]->offset + sorted[i]->size;
+			if (end > cursor)
+				cursor = end;
+		}
+	}
+	free(sorted);
+	return ngaps;
+}
+
 /* Standard flash sizes the reference's --flash-size accepts. */
 static const unsigned flash_sizes_mb[] = { 1, 2, 4, 8, 16, 32, 64, 128 };
 
@@ -1482,10 +1519,9 @@ int espimg_ptable_emit(const espimg_ptable *t, const espimg_ptable_opts *o,
 	/* Callers pass the file name through the emitter document; we add
 	 * only table facts here.  Errors are sticky in the emitter, so the
 	 * result of the last call tells. */
-	const uint64_t table_end = (uint64_t)o->table_offset + ESPIMG_PTABLE_SECTOR;
-	uint64_t need = espimg_ptable_flash_needed(t), cursor = table_end;
-	const espimg_partition **sorted;
-	size_t n = 0;
+	uint64_t need = espimg_ptable_flash_needed(t);
+	espimg_gap *gaps;
+	size_t ngaps;
 
 	espimg_emit_kv_str(e, "input_format", t->from_binary ? "binary" : "csv");
 	espimg_emit_kv_uint(e, "table_offset", o->table_offset);
@@ -1528,37 +1564,22 @@ int espimg_ptable_emit(const espimg_ptable *t, const espimg_ptable_opts *o,
 	}
 	espimg_emit_end_list(e);
 
-	/* Free space: from the end of the table sector to the last partition
-	 * (and on to the flash end when the flash size is known). */
-	sorted = malloc((t->count ? t->count : 1) * sizeof(*sorted));
-	if (!sorted)
+	gaps = calloc(t->count + 1, sizeof(*gaps));
+	if (!gaps)
 		return ESPIMG_ENOMEM;
-	for (size_t i = 0; i < t->count; i++)
-		if (!is_primary_row(&t->parts[i]))
-			sorted[n++] = &t->parts[i];
-	qsort(sorted, n, sizeof(*sorted), cmp_offset);
+	ngaps = espimg_ptable_gaps(t, o, gaps, t->count + 1);
 	espimg_emit_key(e, "gaps");
 	espimg_emit_begin_list(e);
-	for (size_t i = 0; i <= n; i++) {
-		uint64_t start = i < n ? sorted[i]->offset
-				       : (o->flash_size > cursor ? o->flash_size
-								 : cursor);
-		if (start > cursor) {
-			espimg_emit_begin_map(e);
-			espimg_emit_kv_uint(e, "offset", cursor);
-			espimg_emit_kv_hex(e, "offset_hex", cursor);
-			espimg_emit_kv_uint(e, "size", start - cursor);
-			espimg_emit_kv_hex(e, "size_hex", start - cursor);
-			espimg_emit_end_map(e);
-		}
-		if (i < n) {
-			uint64_t end = (uint64_t)sorted[i]->offset + sorted[i]->size;
-			if (end > cursor)
-				cursor = end;
-		}
+	for (size_t i = 0; i < ngaps; i++) {
+		espimg_emit_begin_map(e);
+		espimg_emit_kv_uint(e, "offset", gaps[i].offset);
+		espimg_emit_kv_hex(e, "offset_hex", gaps[i].offset);
+		espimg_emit_kv_uint(e, "size", gaps[i].size);
+		espimg_emit_kv_hex(e, "size_hex", gaps[i].size);
+		espimg_emit_end_map(e);
 	}
 	espimg_emit_end_list(e);
-	free(sorted);
+	free(gaps);
 
 	espimg_emit_kv_uint(e, "flash_needed", need);
 	espimg_emit_kv_hex(e, "flash_needed_hex", need);

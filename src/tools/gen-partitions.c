@@ -210,6 +210,23 @@ static void human_size(char *buf, size_t cap, uint64_t n)
 		snprintf(buf, cap, "%llu", (unsigned long long)n);
 }
 
+/* One table row, without trailing blanks. */
+static void print_row(int wname, const char *name, int wtype, const char *type,
+		      int wsub, const char *sub, const char *off,
+		      const char *size, const char *hsize, const char *end,
+		      const char *flags)
+{
+	char line[512];
+	size_t n;
+
+	snprintf(line, sizeof(line), "  %-*s  %-*s  %-*s  %-10s  %-10s  %-6s  %-10s  %s",
+		 wname, name, wtype, type, wsub, sub, off, size, hsize, end, flags);
+	n = strlen(line);
+	while (n && line[n - 1] == ' ')
+		line[--n] = '\0';
+	puts(line);
+}
+
 static void print_text(const espimg_ptable *t, const espimg_ptable_opts *o,
 		       const char *file)
 {
@@ -233,9 +250,8 @@ static void print_text(const espimg_ptable *t, const espimg_ptable_opts *o,
 	printf("%s: %s table, %zu partition%s, table at 0x%x, MD5 entry %s\n\n",
 	       file, t->from_binary ? "binary" : "CSV", t->count,
 	       t->count == 1 ? "" : "s", o->table_offset, o->md5 ? "on" : "off");
-	printf("  %-*s  %-*s  %-*s  %-10s  %-10s  %-6s  %-10s  %s\n", wname,
-	       "Name", wtype, "Type", wsub, "SubType", "Offset", "Size", "",
-	       "End", "Flags");
+	print_row(wname, "Name", wtype, "Type", wsub, "SubType", "Offset", "Size",
+		  "", "End", "Flags");
 	for (size_t i = 0; i < t->count; i++) {
 		const espimg_partition *p = &t->parts[i];
 		const char *tn = espimg_ptable_type_name(p->type);
@@ -255,13 +271,27 @@ static void print_text(const espimg_ptable *t, const espimg_ptable_opts *o,
 		snprintf(end, sizeof(end), "0x%06llx",
 			 (unsigned long long)p->offset + p->size);
 		human_size(hs, sizeof(hs), p->size);
-		printf("  %-*s  %-*s  %-*s  %-10s  %-10s  %-6s  %-10s  %s%s%s\n",
-		       wname, p->name, wtype, tn, wsub, sn, off, size, hs, end,
-		       p->flags & ESPIMG_PFLAG_ENCRYPTED ? "encrypted" : "",
-		       (p->flags & ESPIMG_PFLAG_ENCRYPTED) &&
-				       (p->flags & ESPIMG_PFLAG_READONLY)
-			       ? "," : "",
-		       p->flags & ESPIMG_PFLAG_READONLY ? "readonly" : "");
+		char flags[24];
+		snprintf(flags, sizeof(flags), "%s%s%s",
+			 p->flags & ESPIMG_PFLAG_ENCRYPTED ? "encrypted" : "",
+			 (p->flags & ESPIMG_PFLAG_ENCRYPTED) &&
+					 (p->flags & ESPIMG_PFLAG_READONLY)
+				 ? "," : "",
+			 p->flags & ESPIMG_PFLAG_READONLY ? "readonly" : "");
+		print_row(wname, p->name, wtype, tn, wsub, sn, off, size, hs, end,
+			  flags);
+	}
+
+	espimg_gap gaps[ESPIMG_PTABLE_BIN_SIZE / ESPIMG_PTABLE_ENTRY_SIZE + 1];
+	size_t ngaps = t->count < sizeof(gaps) / sizeof(*gaps)
+			       ? espimg_ptable_gaps(t, o, gaps, t->count + 1) : 0;
+	if (ngaps)
+		printf("\nFree space:\n");
+	for (size_t i = 0; i < ngaps; i++) {
+		human_size(hs, sizeof(hs), gaps[i].size);
+		printf("  0x%06llx-0x%06llx  %s\n",
+		       (unsigned long long)gaps[i].offset,
+		       (unsigned long long)(gaps[i].offset + gaps[i].size - 1), hs);
 	}
 
 	uint64_t need = espimg_ptable_flash_needed(t);
