@@ -826,8 +826,9 @@ static int parse_csv(const uint8_t *data, size_t len,
 		}
 		r = 0;
 	}
-	if (!c.errors)
-		csv_layout(&c, t, pend);
+	/* Lay out what parsed even after errors, so one run reports
+	 * overlaps as well as bad fields (failed lines are left out). */
+	csv_layout(&c, t, pend);
 	r = c.errors ? ESPIMG_EFORMAT : 0;
 out:
 	espimg_buf_free(&line);

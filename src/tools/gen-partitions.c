@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "espimg/espimg.h"
 #include "tool.h"
@@ -416,6 +417,10 @@ int main(int argc, char **argv)
 			}
 			status = tool_write_output(spec.name, out, csv, len);
 			free(csv);
+		} else if (!strcmp(out, "-") && isatty(STDOUT_FILENO)) {
+			tool_error(spec.name, "not writing a binary table to a terminal: "
+				   "name an OUTPUT file, or use --format text");
+			status = TOOL_EXIT_USAGE;
 		} else {
 			uint8_t bin[ESPIMG_PTABLE_BIN_SIZE];
 			r = espimg_ptable_to_binary(table, &run.opts, bin, run.diags);

@@ -213,13 +213,32 @@ void tool_error(const char *prog, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Line order (a stable sort), so layout findings that a later pass adds
+ * still come out in file order. */
+static int by_line(const void *a, const void *b)
+{
+	const espimg_diag *x = *(const espimg_diag *const *)a;
+	const espimg_diag *y = *(const espimg_diag *const *)b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
 size_t tool_print_diags(const char *prog, const espimg_diag_list *diags,
 			bool quiet)
 {
-	size_t errors = 0;
+	size_t errors = 0, n = espimg_diag_count(diags);
+	const espimg_diag **order = malloc((n ? n : 1) * sizeof(*order));
 
-	for (size_t i = 0; i < espimg_diag_count(diags); i++) {
-		const espimg_diag *d = espimg_diag_get(diags, i);
+	for (size_t i = 0; i < n; i++) {
+		if (order)
+			order[i] = espimg_diag_get(diags, i);
+	}
+	if (order)
+		qsort(order, n, sizeof(*order), by_line);
+	for (size_t i = 0; i < n; i++) {
+		const espimg_diag *d = order ? order[i] : espimg_diag_get(diags, i);
 
 		if (d->severity == ESPIMG_SEV_ERROR)
 			errors++;
@@ -237,6 +256,7 @@ size_t tool_print_diags(const char *prog, const espimg_diag_list *diags,
 		fprintf(stderr, "%s: %s [%s]\n", espimg_severity_name(d->severity),
 			d->message, d->code);
 	}
+	free(order);
 	return errors;
 }
 
