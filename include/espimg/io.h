@@ -28,15 +28,22 @@ extern "C" {
 ESPIMG_API int espimg_read_file(const char *path, size_t max_size,
 				uint8_t **buf, size_t *len);
 
+/* espimg_write_file_atomic flags. */
+#define ESPIMG_WRITE_SYNC 0x1u /* fsync the file and its directory too */
+
 /*
- * Writes len bytes to `path` atomically (temporary file + fsync + rename).
- * Missing parent directories are not created.  The new file gets mode
- * 0666 & ~umask, or the mode of the file it replaces.
+ * Writes len bytes to `path` atomically: a temporary file in the same
+ * directory, renamed over `path`, so readers see the old file or the new
+ * one and a failed write leaves no partial file.  With ESPIMG_WRITE_SYNC the
+ * data and the rename are also flushed to disk (durable across power loss;
+ * about a millisecond more on ext4).  Missing parent directories are not
+ * created.  The new file gets mode 0666 & ~umask, or the mode of the
+ * regular file it replaces.
  * Returns 0, ESPIMG_EIO (errno kept), ESPIMG_ENOMEM or ESPIMG_EINVAL.
  * "-" is an ordinary file name here; tools map it to stdout themselves.
  */
 ESPIMG_API int espimg_write_file_atomic(const char *path, const void *data,
-					size_t len);
+					size_t len, unsigned flags);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
  * io.c - bounded whole-file reading and atomic file writing.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -216,8 +217,11 @@ static void io_sync_dir(const char *tmpl, size_t dirlen)
 	errno = saved;
 }
 
-int espimg_write_file_atomic(const char *path, const void *data, size_t len)
+int espimg_write_file_atomic(const char *path, const void *data, size_t len,
+			     unsigned flags)
 {
+	bool sync = flags & ESPIMG_WRITE_SYNC;
+
 	const char *slash, *base;
 	size_t dirlen, baselen;
 	struct stat st;
@@ -225,7 +229,7 @@ int espimg_write_file_atomic(const char *path, const void *data, size_t len)
 	mode_t mode;
 	int fd, saved;
 
-	if (!path || !*path || (!data && len))
+	if (!path || !*path || (!data && len) || (flags & ~ESPIMG_WRITE_SYNC))
 		return ESPIMG_EINVAL;
 	slash = strrchr(path, '/');
 	base = slash ? slash + 1 : path;
@@ -252,7 +256,7 @@ int espimg_write_file_atomic(const char *path, const void *data, size_t len)
 	else
 		mode = 0666 & ~io_umask();
 
-	if (io_write_all(fd, data, len) != 0 || fsync(fd) != 0 ||
+	if (io_write_all(fd, data, len) != 0 || (sync && fsync(fd) != 0) ||
 	    fchmod(fd, mode) != 0)
 		goto fail_close;
 	if (close(fd) != 0) {
@@ -262,7 +266,8 @@ int espimg_write_file_atomic(const char *path, const void *data, size_t len)
 	fd = -1;
 	if (rename(tmpl, path) != 0)
 		goto fail_close;
-	io_sync_dir(tmpl, dirlen);
+	if (sync)
+		io_sync_dir(tmpl, dirlen);
 	free(tmpl);
 	return 0;
 

@@ -7,16 +7,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "espimg/espimg.h"
 #include "tool.h"
 
 /* Largest input we read: a CSV of this size is far beyond any real table. */
-#define MAX_INPUT (16u << 20)
+#define INPUT_LIMIT (16u << 20)
 
 enum {
 	OPT_OFFSET = 1, OPT_FLASH_SIZE, OPT_NO_MD5, OPT_NO_VERIFY, OPT_VERIFY,
 	OPT_SECURE, OPT_PRIMARY_BL, OPT_RECOVERY_BL, OPT_EXTRA, OPT_QUIET,
-	OPT_CHECK, OPT_FORMAT, OPT_IDF_VERSION, OPT_HELP, OPT_VERSION,
+	OPT_CHECK, OPT_OUTPUT_DIR, OPT_FORMAT, OPT_IDF_VERSION, OPT_HELP, OPT_VERSION,
 };
 
 static const char *const flash_sizes[] = { "1MB", "2MB", "4MB", "8MB",
@@ -66,6 +68,8 @@ static const struct tool_option options[] = {
 	  "print errors only, no warnings", NULL },
 	{ OPT_CHECK, 0, "check", TOOL_NOARG, NULL,
 	  "validate only; write OUTPUT only if it is named", NULL },
+	{ OPT_OUTPUT_DIR, 0, "output-dir", TOOL_ARG, "DIR",
+	  "convert every argument (all INPUTs) into DIR", NULL },
 	{ OPT_FORMAT, 0, "format", TOOL_ARG, "text|json|yaml",
 	  "describe the table on standard output", NULL },
 	{ OPT_IDF_VERSION, 0, "idf-version", TOOL_ARG, "X.Y",
@@ -81,7 +85,8 @@ static const struct tool_spec spec = {
 	"INPUT [OUTPUT]",
 	"Convert an ESP-IDF partition table between CSV and binary (chosen by\n"
 	"the input's content), check every rule, and describe it.  INPUT and\n"
-	"OUTPUT may be '-' for standard input and output.",
+	"OUTPUT may be '-' for standard input and output.  With --output-dir,\n"
+	"or --check and more than two arguments, every argument is an INPUT.",
 	options,
 	"Exit status: 0 ok, 1 invalid table, 2 usage or I/O error, 3 internal "
 	"error.\nSee gen-partitions(1).\n",
@@ -92,6 +97,7 @@ struct run {
 	espimg_diag_list *diags;
 	bool quiet, check, help, version, format_set;
 	espimg_format format;
+	const char *output_dir;
 };
 
 static int parse_offset(const char *what, const char *value, int64_t max,
@@ -170,6 +176,9 @@ static int on_option(void *ctx, const struct tool_option *opt,
 		return 0;
 	case OPT_CHECK:
 		run->check = true;
+		return 0;
+	case OPT_OUTPUT_DIR:
+		run->output_dir = value;
 		return 0;
 	case OPT_FORMAT:
 		if (espimg_format_parse(value, &run->format))
@@ -333,21 +342,114 @@ static int emit_doc(const espimg_ptable *t, const struct run *run,
 	return r;
 }
 
+/* Parses, verifies and converts one table.  out: where the conversion goes
+ * ("-" for stdout), or NULL for none.  Returns an exit status. */
+static int convert_one(struct run *run, const char *in, const char *out)
+{
+	const char *file = tool_display_name(in);
+	uint8_t *input = NULL;
+	size_t input_len = 0;
+	espimg_ptable *table = NULL;
+	int r, status;
+
+	espimg_diag_clear(run->diags);
+	status = tool_read_input(spec.name, in, INPUT_LIMIT, &input, &input_len);
+	if (status)
+		return status;
+
+	r = espimg_ptable_parse(input, input_len, &run->opts, file, &table,
+				run->diags);
+	if (r == 0)
+		r = espimg_ptable_verify(table, &run->opts, file, run->diags);
+	tool_print_diags(spec.name, run->diags, run->quiet);
+	if (r) {
+		status = tool_exit_for(r);
+		goto done;
+	}
+
+	if (run->format_set) {
+		if (run->format == ESPIMG_FORMAT_TEXT) {
+			print_text(table, &run->opts, file);
+			r = fflush(stdout) ? ESPIMG_EIO : 0;
+		} else {
+			r = emit_doc(table, run, file);
+		}
+		if (r) {
+			tool_error(spec.name, "standard output: %s",
+				   espimg_strerror(r));
+			status = TOOL_EXIT_USAGE;
+			goto done;
+		}
+	}
+
+	if (!out)
+		goto done;
+	if (table->from_binary) {
+		char *csv;
+		size_t len;
+		r = espimg_ptable_to_csv(table, &run->opts, &csv, &len);
+		if (r) {
+			tool_error(spec.name, "%s", espimg_strerror(r));
+			status = TOOL_EXIT_INTERNAL;
+			goto done;
+		}
+		status = tool_write_output(spec.name, out, csv, len);
+		free(csv);
+	} else if (!strcmp(out, "-") && isatty(STDOUT_FILENO)) {
+		tool_error(spec.name, "not writing a binary table to a terminal: "
+			   "name an OUTPUT file, or use --format text");
+		status = TOOL_EXIT_USAGE;
+	} else {
+		uint8_t bin[ESPIMG_PTABLE_BIN_SIZE];
+		espimg_diag_clear(run->diags);
+		r = espimg_ptable_to_binary(table, &run->opts, bin, run->diags);
+		if (r) {
+			tool_print_diags(spec.name, run->diags, true);
+			status = tool_exit_for(r == ESPIMG_ETOOBIG ? ESPIMG_EFORMAT
+								   : r);
+			goto done;
+		}
+		status = tool_write_output(spec.name, out, bin, sizeof(bin));
+	}
+done:
+	espimg_ptable_free(table);
+	free(input);
+	return status;
+}
+
+/* DIR/<name of in> with .csv and .bin swapped by what in holds; an
+ * unknown or missing extension gets .bin or .csv appended. */
+static char *batch_output(const char *dir, const char *in)
+{
+	const char *base = strrchr(in, '/') ? strrchr(in, '/') + 1 : in;
+	const char *dot = strrchr(base, '.');
+	size_t stem = dot && dot != base && (!strcmp(dot, ".csv") ||
+					     !strcmp(dot, ".bin"))
+			      ? (size_t)(dot - base) : strlen(base);
+	const char *ext = dot && !strcmp(dot, ".bin") ? ".csv" : ".bin";
+	size_t n = strlen(dir) + 1 + stem + 5;
+	char *path = malloc(n);
+
+	if (path)
+		snprintf(path, n, "%s/%.*s%s", dir, (int)stem, base, ext);
+	return path;
+}
+
 int main(int argc, char **argv)
 {
 	struct run run = { 0 };
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
-	int npos = 0, r, status = TOOL_EXIT_OK;
-	uint8_t *input = NULL;
-	size_t input_len = 0;
-	espimg_ptable *table = NULL;
-	const char *in, *out, *file;
+	int npos = 0, status = TOOL_EXIT_OK;
+	const char *out;
 
 	run.diags = espimg_diag_list_new();
 	if (!pos || !run.diags) {
 		tool_error(spec.name, "out of memory");
 		return TOOL_EXIT_INTERNAL;
 	}
+	/* MD5 needs no OpenSSL configuration; reading it costs a
+	 * millisecond a run. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	espimg_ptable_opts_init(&run.opts);
 	run.opts.lookup_env = env_lookup;
 
@@ -362,82 +464,55 @@ int main(int argc, char **argv)
 		tool_print_version(&spec, stdout);
 		goto done;
 	}
+
+	if (run.output_dir || (run.check && npos > 2)) {
+		/* Batch: every argument is an input; the worst status wins. */
+		if (npos < 1) {
+			status = tool_usage_error(&spec, "no INPUT given");
+			goto done;
+		}
+		if (run.format_set && npos > 1) {
+			status = tool_usage_error(&spec, "--format describes one table; "
+							 "give one INPUT");
+			goto done;
+		}
+		for (int i = 0; i < npos; i++) {
+			char *path = NULL;
+			int st;
+			if (!strcmp(pos[i], "-")) {
+				status = tool_usage_error(&spec, "standard input cannot "
+								 "be part of a batch");
+				goto done;
+			}
+			if (run.output_dir && !run.check &&
+			    !(path = batch_output(run.output_dir, pos[i]))) {
+				tool_error(spec.name, "out of memory");
+				status = TOOL_EXIT_INTERNAL;
+				goto done;
+			}
+			st = convert_one(&run, pos[i], path);
+			free(path);
+			if (st > status)
+				status = st;
+		}
+		goto done;
+	}
+
 	if (npos < 1 || npos > 2) {
 		status = tool_usage_error(&spec, npos ? "too many arguments"
 						      : "no INPUT given");
 		goto done;
 	}
-	in = pos[0];
 	out = npos == 2 ? pos[1] : ((run.check || run.format_set) ? NULL : "-");
 	if (run.format_set && out && !strcmp(out, "-")) {
 		status = tool_usage_error(&spec, "--format and OUTPUT '-' would "
 						 "both write to standard output");
 		goto done;
 	}
-	file = tool_display_name(in);
-
-	status = tool_read_input(spec.name, in, MAX_INPUT, &input, &input_len);
-	if (status)
-		goto done;
-
-	r = espimg_ptable_parse(input, input_len, &run.opts, file, &table,
-				run.diags);
-	if (r == 0)
-		r = espimg_ptable_verify(table, &run.opts, file, run.diags);
-	tool_print_diags(spec.name, run.diags, run.quiet);
-	if (r) {
-		status = tool_exit_for(r);
-		goto done;
-	}
-
-	if (run.format_set) {
-		if (run.format == ESPIMG_FORMAT_TEXT) {
-			print_text(table, &run.opts, file);
-			r = fflush(stdout) ? ESPIMG_EIO : 0;
-		} else {
-			r = emit_doc(table, &run, file);
-		}
-		if (r) {
-			tool_error(spec.name, "standard output: %s",
-				   espimg_strerror(r));
-			status = TOOL_EXIT_USAGE;
-			goto done;
-		}
-	}
-
-	if (out) {
-		if (table->from_binary) {
-			char *csv;
-			size_t len;
-			r = espimg_ptable_to_csv(table, &run.opts, &csv, &len);
-			if (r) {
-				tool_error(spec.name, "%s", espimg_strerror(r));
-				status = TOOL_EXIT_INTERNAL;
-				goto done;
-			}
-			status = tool_write_output(spec.name, out, csv, len);
-			free(csv);
-		} else if (!strcmp(out, "-") && isatty(STDOUT_FILENO)) {
-			tool_error(spec.name, "not writing a binary table to a terminal: "
-				   "name an OUTPUT file, or use --format text");
-			status = TOOL_EXIT_USAGE;
-		} else {
-			uint8_t bin[ESPIMG_PTABLE_BIN_SIZE];
-			r = espimg_ptable_to_binary(table, &run.opts, bin, run.diags);
-			if (r) {
-				tool_print_diags(spec.name, run.diags, true);
-				status = tool_exit_for(r == ESPIMG_ETOOBIG
-							       ? ESPIMG_EFORMAT : r);
-				goto done;
-			}
-			status = tool_write_output(spec.name, out, bin, sizeof(bin));
-		}
-	}
+	status = convert_one(&run, pos[0], out);
 
 done:
-	espimg_ptable_free(table);
 	espimg_diag_list_free(run.diags);
-	free(input);
 	free(pos);
 	return status;
 }

@@ -310,7 +310,7 @@ int tool_write_output(const char *prog, const char *path, const void *data,
 		}
 		return 0;
 	}
-	if (espimg_write_file_atomic(path, data, len)) {
+	if (espimg_write_file_atomic(path, data, len, 0)) {
 		tool_error(prog, "%s: cannot write: %s", path, strerror(errno));
 		return TOOL_EXIT_USAGE;
 	}

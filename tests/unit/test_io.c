@@ -288,14 +288,14 @@ Test(io, write_new_file_uses_umask)
 	char *path = fx_path(dir, "new.bin");
 
 	umask(027);
-	cr_assert_eq(espimg_write_file_atomic(path, "abc", 3), 0);
+	cr_assert_eq(espimg_write_file_atomic(path, "abc", 3, ESPIMG_WRITE_SYNC), 0);
 	assert_contents(path, "abc", 3);
 	cr_assert_eq(file_mode(path), 0640);
 	cr_assert_eq(fx_count_entries(dir), 1, "no temporary file left");
 
 	unlink(path);
 	umask(077);
-	cr_assert_eq(espimg_write_file_atomic(path, "abcd", 4), 0);
+	cr_assert_eq(espimg_write_file_atomic(path, "abcd", 4, 0), 0);
 	cr_assert_eq(file_mode(path), 0600);
 	umask(022);
 	free(path);
@@ -306,7 +306,7 @@ Test(io, write_replaces_and_keeps_mode)
 	char *path = make_file("old.bin", 100);
 
 	cr_assert_eq(chmod(path, 0604), 0);
-	cr_assert_eq(espimg_write_file_atomic(path, "new", 3), 0);
+	cr_assert_eq(espimg_write_file_atomic(path, "new", 3, ESPIMG_WRITE_SYNC), 0);
 	assert_contents(path, "new", 3);
 	cr_assert_eq(file_mode(path), 0604);
 	cr_assert_eq(fx_count_entries(dir), 1);
@@ -317,7 +317,7 @@ Test(io, write_empty_file)
 {
 	char *path = fx_path(dir, "empty");
 
-	cr_assert_eq(espimg_write_file_atomic(path, NULL, 0), 0);
+	cr_assert_eq(espimg_write_file_atomic(path, NULL, 0, 0), 0);
 	assert_contents(path, "", 0);
 	free(path);
 }
@@ -325,7 +325,7 @@ Test(io, write_empty_file)
 Test(io, write_relative_path)
 {
 	cr_assert_eq(chdir(dir), 0);
-	cr_assert_eq(espimg_write_file_atomic("rel.txt", "r", 1), 0);
+	cr_assert_eq(espimg_write_file_atomic("rel.txt", "r", 1, ESPIMG_WRITE_SYNC), 0);
 	assert_contents("rel.txt", "r", 1);
 	cr_assert_eq(fx_count_entries("."), 1);
 }
@@ -335,7 +335,7 @@ Test(io, write_missing_directory_fails)
 	char *path = fx_path(dir, "nodir/out.bin");
 
 	errno = 0;
-	cr_assert_eq(espimg_write_file_atomic(path, "x", 1), ESPIMG_EIO);
+	cr_assert_eq(espimg_write_file_atomic(path, "x", 1, 0), ESPIMG_EIO);
 	cr_assert_eq(errno, ENOENT);
 	cr_assert_eq(fx_count_entries(dir), 0);
 	free(path);
@@ -347,7 +347,7 @@ Test(io, write_directory_is_a_file_fails)
 	char *path = fx_path(file, "out.bin");
 
 	errno = 0;
-	cr_assert_eq(espimg_write_file_atomic(path, "x", 1), ESPIMG_EIO);
+	cr_assert_eq(espimg_write_file_atomic(path, "x", 1, ESPIMG_WRITE_SYNC), ESPIMG_EIO);
 	cr_assert_eq(errno, ENOTDIR);
 	cr_assert_eq(fx_count_entries(dir), 1);
 	free(path);
@@ -361,7 +361,7 @@ Test(io, write_over_directory_leaves_no_temp_file)
 
 	cr_assert_eq(mkdir(path, 0755), 0);
 	errno = 0;
-	cr_assert_eq(espimg_write_file_atomic(path, "x", 1), ESPIMG_EIO);
+	cr_assert_eq(espimg_write_file_atomic(path, "x", 1, 0), ESPIMG_EIO);
 	cr_assert_eq(errno, EISDIR);
 	cr_assert_eq(fx_count_entries(dir), 1, "only adir remains");
 	free(path);
@@ -378,7 +378,7 @@ Test(io, write_failure_keeps_old_file)
 	signal(SIGXFSZ, SIG_IGN);
 	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
 	errno = 0;
-	cr_assert_eq(espimg_write_file_atomic(path, big, 8192), ESPIMG_EIO);
+	cr_assert_eq(espimg_write_file_atomic(path, big, 8192, ESPIMG_WRITE_SYNC), ESPIMG_EIO);
 	cr_assert_eq(errno, EFBIG);
 	assert_contents(path, "old", 3);
 	cr_assert_eq(fx_count_entries(dir), 1);
@@ -390,10 +390,10 @@ Test(io, write_rejects_bad_arguments)
 {
 	char *slash = fx_path(dir, "");
 
-	cr_assert_eq(espimg_write_file_atomic(NULL, "x", 1), ESPIMG_EINVAL);
-	cr_assert_eq(espimg_write_file_atomic("", "x", 1), ESPIMG_EINVAL);
-	cr_assert_eq(espimg_write_file_atomic(slash, "x", 1), ESPIMG_EINVAL);
-	cr_assert_eq(espimg_write_file_atomic("x", NULL, 1), ESPIMG_EINVAL);
+	cr_assert_eq(espimg_write_file_atomic(NULL, "x", 1, 0), ESPIMG_EINVAL);
+	cr_assert_eq(espimg_write_file_atomic("", "x", 1, ESPIMG_WRITE_SYNC), ESPIMG_EINVAL);
+	cr_assert_eq(espimg_write_file_atomic(slash, "x", 1, 0), ESPIMG_EINVAL);
+	cr_assert_eq(espimg_write_file_atomic("x", NULL, 1, ESPIMG_WRITE_SYNC), ESPIMG_EINVAL);
 	cr_assert_eq(fx_count_entries(dir), 0);
 	free(slash);
 }
