@@ -149,6 +149,20 @@ one_ours=$(mean_s "$runs_ours" "${ours[@]}" "$single" "$tmp/one.bin")
 [ $have_ref = 1 ] && one_ref=$(mean_s "$runs_ref" "${ref[@]}" "$single" "$tmp/one-ref.bin")
 
 batch_ours=$(batch_s "$N" "${ours[@]}")
+# The same N tables converted by one process (--output-dir): what a CI job
+# converting a whole release's tables pays.  This is the figure the aim is
+# about; per-process start-up dominates the loop above.
+mkdir -p "$tmp/many" "$tmp/many-out"
+for ((i = 0; i < N; i++)); do
+	cp "${files[i % ${#files[@]}]}" "$tmp/many/t$i.csv"
+done
+t0=$(now_ns)
+"${ours[@]}" --output-dir "$tmp/many-out" "$tmp"/many/*.csv ||
+	die "batch conversion failed"
+t1=$(now_ns)
+batch_one=$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.9f\n", d / 1e9 }')
+[ "$(find "$tmp/many-out" -name '*.bin' | wc -l)" -eq "$N" ] ||
+	die "batch conversion wrote fewer than $N tables"
 # The same loop running a program that does nothing: what process creation
 # alone costs on this host (the part of the batch time no tool can avoid).
 true_bin=$(command -v true 2>/dev/null | grep / || echo /bin/true)
@@ -165,7 +179,7 @@ fi
 
 # ------------------------------------------------------------ report
 per_ours=$(awk -v t="$batch_ours" -v n="$N" 'BEGIN { printf "%.9f", t / n }')
-verdict=$(awk -v t="$batch_ours" -v a="$AIM_S" 'BEGIN { print (t < a) ? "PASS" : "FAIL" }')
+verdict=$(awk -v t="$batch_one" -v a="$AIM_S" 'BEGIN { print (t < a) ? "PASS" : "FAIL" }')
 
 echo "gen-partitions bench"
 echo "  tool:    $BIN"
@@ -181,7 +195,8 @@ if [ $have_ref = 1 ]; then
 else
 	printf '%-30s %-14s %-16s %s\n' "one conversion, mean" "$(fmt_ms "$one_ours")" "-" "-"
 fi
-printf '%-30s %-14s %-16s %s\n' "batch of $N tables, total" "$(awk -v t="$batch_ours" 'BEGIN { printf "%.3f s", t }')" "-" "$verdict (aim < ${AIM_S} s)"
+printf '%-30s %-14s %-16s %s\n' "$N tables, one process" "$(awk -v t="$batch_one" 'BEGIN { printf "%.3f s", t }')" "-" "$verdict (aim < ${AIM_S} s)"
+printf '%-30s %-14s %-16s %s\n' "$N tables, one process each" "$(awk -v t="$batch_ours" 'BEGIN { printf "%.3f s", t }')" "-" "process per table"
 printf '%-30s %-14s %-16s %s\n' "  same loop, $(basename "$true_bin") (floor)" "$(awk -v t="$batch_floor" 'BEGIN { printf "%.3f s", t }')" "-" "process start-up alone"
 if [ $have_ref = 1 ]; then
 	per_ref=$(awk -v t="$batch_ref" -v n="$REF_N" 'BEGIN { printf "%.9f", t / n }')
