@@ -601,6 +601,21 @@ static int csv_entry(pt_csv *c, pt_span line, espimg_partition *p,
 	/* flags */
 	csv_flags(c, f[F_FLAGS], &p->flags);
 
+	/* The reference ignores what these rows write as size (and as offset
+	 * for the primary/recovery rows); say so when a number is written. */
+	if ((is_bl || is_pt) && f[F_SIZE].len) {
+		pt_span bad;
+		int ov = 0;
+		if (pt_parse_number(f[F_SIZE], NULL, 0, &v, &bad, &ov) == 0)
+			cdiag(c, f[F_SIZE].col, ESPIMG_SEV_WARNING,
+			      "ptable.ignored",
+			      "the size of a %s row is not read: it is %s",
+			      is_bl ? "bootloader" : "partition_table",
+			      is_bl ? "the table offset minus the primary "
+				      "bootloader offset"
+				    : "always 0x1000");
+	}
+
 	/* Bootloader and table rows take offsets and sizes from the options. */
 	if (is_bl) {
 		int64_t pbl = o->primary_bootloader_offset;
@@ -1159,7 +1174,12 @@ static void verify_target(const espimg_partition *p, const espimg_ptable_opts *o
 
 	if (v == ESPIMG_IDF_NEWEST)
 		return;
-	snprintf(ver, sizeof(ver), "%u.%u", v / 10000 % 100, v / 100 % 100);
+	if (v % 100)
+		snprintf(ver, sizeof(ver), "%u.%u.%u", v / 10000 % 100,
+			 v / 100 % 100, v % 100);
+	else
+		snprintf(ver, sizeof(ver), "%u.%u", v / 10000 % 100,
+			 v / 100 % 100);
 #define GATE(cond, field, fmt, ...)                                            \
 	do {                                                                   \
 		if (cond) {                                                    \
@@ -1192,11 +1212,14 @@ static void verify_target(const espimg_partition *p, const espimg_ptable_opts *o
 	     target_before(o, 5, 5, 0), F_SUBTYPE,
 	     "partition '%s': TEE subtypes need ESP-IDF 5.5 (target is %s)",
 	     name, ver);
+	/* littlefs was backported to 5.0.7 and 5.1.4. */
 	GATE((p->source & ESPIMG_PSRC_SUBTYPE_NAMED) &&
 	     p->type == ESPIMG_PTYPE_DATA && p->subtype == 0x83 &&
-	     target_before(o, 5, 1, 4), F_SUBTYPE,
-	     "partition '%s': the littlefs subtype needs ESP-IDF 5.1.4 "
-	     "(target is %s); write 0x83 to keep the value", name, ver);
+	     (target_before(o, 5, 0, 7) ||
+	      (!target_before(o, 5, 1, 0) && target_before(o, 5, 1, 4))),
+	     F_SUBTYPE,
+	     "partition '%s': the littlefs subtype needs ESP-IDF 5.0.7, 5.1.4 "
+	     "or 5.2 (target is %s); write 0x83 to keep the value", name, ver);
 	GATE((p->source & ESPIMG_PSRC_SUBTYPE_EMPTY) &&
 	     target_before(o, 4, 4, 0), F_SUBTYPE,
 	     "partition '%s': an empty subtype means 'undefined' (0x06) since "
@@ -1361,7 +1384,7 @@ int espimg_ptable_verify(const espimg_ptable *t, const espimg_ptable_opts *o,
 		if (need > o->flash_size) {
 			espimg_diag_add(d, ESPIMG_SEV_ERROR, "ptable.flash-size",
 					file, 0, 0, -1,
-					"the partitions need %.1f MB of flash "
+					"the partitions need %.1fMB of flash "
 					"(up to 0x%llx, %llu bytes) but the flash "
 					"size is %lluMB",
 					(double)need / 1048576.0,

@@ -37,6 +37,19 @@ static bool is_secure_version(const char *w)
 	return !strcmp(w, "v1") || !strcmp(w, "v2");
 }
 
+/* Words a user may have meant as a size or version: digits with a unit,
+ * or 'v' and digits. */
+static bool looks_like_size(const char *w)
+{
+	size_t n = strspn(w, "0123456789");
+	return n > 0 && (w[n] == '\0' || strchr("kKmMgG", w[n]));
+}
+
+static bool looks_like_version(const char *w)
+{
+	return (w[0] == 'v' || w[0] == 'V') && w[1] >= '0' && w[1] <= '9';
+}
+
 static bool is_subtype_spec(const char *w)
 {
 	return w[0] != '-' && strchr(w, ',') != NULL;
@@ -44,40 +57,40 @@ static bool is_subtype_spec(const char *w)
 
 static const struct tool_option options[] = {
 	{ OPT_OFFSET, 'o', "offset", TOOL_ARG, "X",
-	  "partition table offset in flash (default 0x8000)", NULL },
+	  "partition table offset in flash (default 0x8000)", NULL, NULL },
 	{ OPT_FLASH_SIZE, 0, "flash-size", TOOL_OPTARG, "SIZE",
 	  "check the table fits: 1MB 2MB 4MB 8MB 16MB 32MB 64MB 128MB",
-	  is_flash_size },
+	  is_flash_size, looks_like_size },
 	{ OPT_NO_MD5, 0, "disable-md5sum", TOOL_NOARG, NULL,
-	  "no MD5 entry (bootloaders before ESP-IDF 3.1)", NULL },
+	  "no MD5 entry (bootloaders before ESP-IDF 3.1)", NULL, NULL },
 	{ OPT_NO_VERIFY, 0, "no-verify", TOOL_NOARG, NULL,
-	  "skip the validation rules", NULL },
+	  "skip the validation rules", NULL, NULL },
 	{ OPT_VERIFY, 'v', "verify", TOOL_NOARG, NULL,
-	  "accepted for compatibility; validation is on by default", NULL },
+	  "accepted for compatibility; validation is on by default", NULL, NULL },
 	{ OPT_SECURE, 0, "secure", TOOL_OPTARG, "v1|v2",
 	  "Secure Boot version (bare: v1); v1 needs 64K-aligned app sizes",
-	  is_secure_version },
+	  is_secure_version, looks_like_version },
 	{ OPT_PRIMARY_BL, 0, "primary-bootloader-offset", TOOL_ARG, "X",
-	  "bootloader offset, for bootloader rows", NULL },
+	  "bootloader offset, for bootloader rows", NULL, NULL },
 	{ OPT_RECOVERY_BL, 0, "recovery-bootloader-offset", TOOL_ARG, "X",
-	  "recovery bootloader offset, for bootloader/recovery rows", NULL },
+	  "recovery bootloader offset, for bootloader/recovery rows", NULL, NULL },
 	{ OPT_EXTRA, 0, "extra-partition-subtypes", TOOL_LISTARG, "SPEC",
 	  "custom subtype names, each type,name,value (value in hex)",
-	  is_subtype_spec },
+	  is_subtype_spec, NULL },
 	{ OPT_QUIET, 'q', "quiet", TOOL_NOARG, NULL,
-	  "print errors only, no warnings", NULL },
+	  "print errors only, no warnings", NULL, NULL },
 	{ OPT_CHECK, 0, "check", TOOL_NOARG, NULL,
-	  "validate only; write OUTPUT only if it is named", NULL },
+	  "validate only; write OUTPUT only if it is named", NULL, NULL },
 	{ OPT_OUTPUT_DIR, 0, "output-dir", TOOL_ARG, "DIR",
-	  "convert every argument (all INPUTs) into DIR", NULL },
+	  "convert every argument (all INPUTs) into DIR", NULL, NULL },
 	{ OPT_FORMAT, 0, "format", TOOL_ARG, "text|json|yaml",
-	  "describe the table on standard output", NULL },
-	{ OPT_IDF_VERSION, 0, "idf-version", TOOL_ARG, "X.Y",
-	  "reject features this ESP-IDF release does not know", NULL },
-	{ OPT_HELP, 'h', "help", TOOL_NOARG, NULL, "show this help", NULL },
+	  "describe the table on standard output", NULL, NULL },
+	{ OPT_IDF_VERSION, 0, "idf-version", TOOL_ARG, "X.Y[.Z]",
+	  "reject features this ESP-IDF release does not know", NULL, NULL },
+	{ OPT_HELP, 'h', "help", TOOL_NOARG, NULL, "show this help", NULL, NULL },
 	{ OPT_VERSION, 'V', "version", TOOL_NOARG, NULL, "show the version",
-	  NULL },
-	{ 0, 0, NULL, TOOL_NOARG, NULL, NULL, NULL },
+	  NULL, NULL },
+	{ 0, 0, NULL, TOOL_NOARG, NULL, NULL, NULL, NULL },
 };
 
 static const struct tool_spec spec = {

@@ -81,8 +81,13 @@ int tool_parse_args(const struct tool_spec *spec, int argc, char **argv,
 						o->long_name, o->arg_name);
 				r = fn(ctx, o, argv[++i]);
 			} else if (o->arg == TOOL_OPTARG) {
-				if (i + 1 < argc && o->accepts(argv[i + 1]))
+				const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+				if (next && o->accepts(next))
 					r = fn(ctx, o, argv[++i]);
+				else if (next && o->looks_like && o->looks_like(next))
+					return tool_usage_error(
+						spec, "invalid value '%s' for '--%s' "
+						"(%s)", next, o->long_name, o->arg_name);
 				else
 					r = fn(ctx, o, NULL);
 			} else { /* TOOL_LISTARG */
@@ -134,30 +139,52 @@ static void option_words(const struct tool_option *o, char *buf, size_t cap)
 		buf[0] = '\0';
 }
 
+/* Appends one synopsis word, wrapping before column 79 with an indent. */
+static void synopsis_word(FILE *f, int *col, int indent, const char *word)
+{
+	int n = (int)strlen(word);
+
+	if (*col + 1 + n > 79) {
+		fprintf(f, "\n%*s", indent, "");
+		*col = indent;
+	} else {
+		fputc(' ', f);
+		(*col)++;
+	}
+	fputs(word, f);
+	*col += n;
+}
+
 void tool_print_synopsis(const struct tool_spec *spec, FILE *f)
 {
-	char flags[64];
+	char flags[64], word[128];
 	size_t n = 0;
+	int col, indent;
 
 	/* Value-less short options first, bundled: [-hqV]. */
 	for (const struct tool_option *o = spec->options; o->id; o++)
 		if (o->short_name && o->arg == TOOL_NOARG && n + 1 < sizeof(flags))
 			flags[n++] = o->short_name;
 	flags[n] = '\0';
-	fprintf(f, "usage: %s", spec->name);
-	if (n)
-		fprintf(f, " [-%s]", flags);
+	col = fprintf(f, "usage: %s", spec->name);
+	indent = col + 1;
+	if (n) {
+		snprintf(word, sizeof(word), "[-%s]", flags);
+		synopsis_word(f, &col, indent, word);
+	}
 	for (const struct tool_option *o = spec->options; o->id; o++) {
 		char words[64];
 		if (o->short_name && o->arg == TOOL_NOARG)
 			continue;
 		option_words(o, words, sizeof(words));
 		if (o->short_name)
-			fprintf(f, " [-%c%s]", o->short_name, words);
+			snprintf(word, sizeof(word), "[-%c%s]", o->short_name, words);
 		else
-			fprintf(f, " [--%s%s]", o->long_name, words);
+			snprintf(word, sizeof(word), "[--%s%s]", o->long_name, words);
+		synopsis_word(f, &col, indent, word);
 	}
-	fprintf(f, " %s\n", spec->args);
+	synopsis_word(f, &col, indent, spec->args);
+	fputc('\n', f);
 }
 
 void tool_print_help(const struct tool_spec *spec, FILE *f)
@@ -289,12 +316,12 @@ int tool_read_input(const char *prog, const char *path, size_t max,
 	if (r == 0)
 		return 0;
 	if (r == ESPIMG_ETOOBIG)
-		tool_error(prog, "%s: larger than %zu bytes; not a table",
+		tool_error(prog, "%s: error: larger than %zu bytes",
 			   tool_display_name(path), max);
 	else if (r == ESPIMG_ENOMEM)
 		tool_error(prog, "%s: out of memory", tool_display_name(path));
 	else
-		tool_error(prog, "%s: cannot read: %s", tool_display_name(path),
+		tool_error(prog, "%s: error: cannot read: %s", tool_display_name(path),
 			   r == ESPIMG_ENOTFOUND ? strerror(ENOENT)
 						 : strerror(errno));
 	return r == ESPIMG_ENOMEM ? TOOL_EXIT_INTERNAL : TOOL_EXIT_USAGE;
@@ -305,13 +332,15 @@ int tool_write_output(const char *prog, const char *path, const void *data,
 {
 	if (!strcmp(path, "-")) {
 		if (fwrite(data, 1, len, stdout) != len || fflush(stdout)) {
-			tool_error(prog, "standard output: %s", strerror(errno));
+			tool_error(prog, "standard output: error: %s",
+				   strerror(errno));
 			return TOOL_EXIT_USAGE;
 		}
 		return 0;
 	}
 	if (espimg_write_file_atomic(path, data, len, 0)) {
-		tool_error(prog, "%s: cannot write: %s", path, strerror(errno));
+		tool_error(prog, "%s: error: cannot write: %s", path,
+			   strerror(errno));
 		return TOOL_EXIT_USAGE;
 	}
 	return 0;

@@ -40,6 +40,10 @@ struct tool_option {
 	const char *arg_name;   /* for --help, e.g. "SIZE" */
 	const char *help;       /* one line */
 	bool (*accepts)(const char *word);
+	/* TOOL_OPTARG: a following word that looks like a value but is not
+	 * accepted is refused rather than taken as a positional (so a typo
+	 * such as `--flash-size 3MB` is not read as INPUT).  May be NULL. */
+	bool (*looks_like)(const char *word);
 };
 
 struct tool_spec {

@@ -69,6 +69,64 @@ static inline void fx_sink_free(struct fx_sink *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* ------------------------------------------------------------ diagnostics */
+
+/*
+ * The first diagnostic with this code, or NULL.  sev < 0 matches any
+ * severity, otherwise only that espimg_severity.
+ */
+static inline const espimg_diag *fx_diag_find(const espimg_diag_list *l,
+					      const char *code, int sev)
+{
+	size_t n = espimg_diag_count(l);
+
+	for (size_t i = 0; i < n; i++) {
+		const espimg_diag *d = espimg_diag_get(l, i);
+		if (!strcmp(d->code, code) && (sev < 0 || (int)d->severity == sev))
+			return d;
+	}
+	return NULL;
+}
+
+/* How many diagnostics have this code (and severity, unless sev < 0). */
+static inline size_t fx_diag_count(const espimg_diag_list *l, const char *code,
+				   int sev)
+{
+	size_t n = espimg_diag_count(l), k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const espimg_diag *d = espimg_diag_get(l, i);
+		if (!strcmp(d->code, code) && (sev < 0 || (int)d->severity == sev))
+			k++;
+	}
+	return k;
+}
+
+/*
+ * Every diagnostic as "severity code line:column@offset: message" lines,
+ * for assertion messages.  free() the result (never NULL unless out of
+ * memory; "" for an empty list).
+ */
+static inline char *fx_diag_dump(const espimg_diag_list *l)
+{
+	struct fx_sink s = { 0 };
+	size_t n = espimg_diag_count(l);
+	char line[1400];
+
+	for (size_t i = 0; i < n; i++) {
+		const espimg_diag *d = espimg_diag_get(l, i);
+		int k = snprintf(line, sizeof(line), "%s %s %u:%u@%lld: %s\n",
+				 espimg_severity_name(d->severity), d->code,
+				 d->line, d->column, (long long)d->offset,
+				 d->message);
+		if (k > 0)
+			fx_sink_write(&s, line,
+				      (size_t)k < sizeof(line) ? (size_t)k
+							       : sizeof(line) - 1);
+	}
+	return s.data ? s.data : strdup("");
+}
+
 /* ------------------------------------------------------------ files */
 
 /* Creates a fresh directory under $TMPDIR or /tmp; free() the result. */

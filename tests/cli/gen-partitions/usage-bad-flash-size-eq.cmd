@@ -1,0 +1,1 @@
+--flash-size=3MB tests/cli/gen-partitions/data/small.csv @OUT@

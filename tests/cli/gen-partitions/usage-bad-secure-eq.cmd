@@ -1,0 +1,1 @@
+--secure=v3 tests/cli/gen-partitions/data/small.csv @OUT@
