@@ -32,7 +32,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "usage: ptable-convert in.csv out.bin\n");
 		return 2;
 	}
-	if ((r = espimg_read_file(argv[1], ESPIMG_PTABLE_MAX_TEXT, &csv,
+	if ((r = espimg_read_file(argv[1], ESPIMG_PTABLE_MAX_INPUT, &csv,
 	    &len)) < 0) {
 		fprintf(stderr, "%s: %s\n", argv[1], espimg_strerror(r));
 		return 2;

@@ -42,7 +42,8 @@ ESPIMG_API void espimg_diag_list_free(espimg_diag_list *list); /* NULL ok */
 
 /*
  * Appends a diagnostic.  `code` must be a string with static storage.
- * Returns 0, or ESPIMG_ENOMEM (the list stays usable).  A NULL list is
+ * Returns 0, ESPIMG_ENOMEM (the list stays usable) or ESPIMG_EINVAL (NULL
+ * code or format, unknown severity).  A NULL list is
  * accepted and ignored, so callers that do not want details can pass NULL.
  */
 ESPIMG_API int espimg_diag_add(espimg_diag_list *list, espimg_severity sev,

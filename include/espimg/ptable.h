@@ -29,7 +29,7 @@ extern "C" {
 #define ESPIMG_PTABLE_ENTRY_SIZE 32u
 #define ESPIMG_PTABLE_NAME_LEN 16u
 #define ESPIMG_PTABLE_DEFAULT_OFFSET 0x8000u
-#define ESPIMG_PTABLE_MAX_TEXT (1u << 20) /* largest CSV we read: 1 MiB */
+#define ESPIMG_PTABLE_MAX_INPUT (16u << 20) /* larger input: ESPIMG_ETOOBIG */
 
 /* Partition types (esp_partition.h). */
 #define ESPIMG_PTYPE_APP 0x00
@@ -147,7 +147,8 @@ ESPIMG_API bool espimg_ptable_is_binary(const uint8_t *data, size_t len);
  * rows).  All problems found are added to diags, not only the first.
  * Verification (espimg_ptable_verify) is separate.
  * Returns 0 (warnings may have been added), ESPIMG_EFORMAT (errors in
- * diags; *out is NULL), ESPIMG_ENOMEM or ESPIMG_EINVAL.
+ * diags; *out is NULL), ESPIMG_ETOOBIG (more than ESPIMG_PTABLE_MAX_INPUT
+ * bytes), ESPIMG_ENOMEM or ESPIMG_EINVAL.
  */
 ESPIMG_API int espimg_ptable_parse(const uint8_t *data, size_t len,
 				   const espimg_ptable_opts *opts,
@@ -195,11 +196,17 @@ typedef struct espimg_gap {
 	uint64_t size;
 } espimg_gap;
 
-/* Stores up to cap gaps in address order and returns how many there are
- * (which may be more than cap).  A table of n partitions has at most n + 1. */
-ESPIMG_API size_t espimg_ptable_gaps(const espimg_ptable *table,
-				     const espimg_ptable_opts *opts,
-				     espimg_gap *out, size_t cap);
+/* Stores up to cap gaps in address order and sets *count to how many
+ * there are (which may be more than cap); a table of n partitions has at
+ * most n + 1.  Returns 0 or ESPIMG_ENOMEM. */
+ESPIMG_API int espimg_ptable_gaps(const espimg_ptable *table,
+				  const espimg_ptable_opts *opts, espimg_gap *out,
+				  size_t cap, size_t *count);
+
+/* Whether the table has an MD5 entry: as read for binary input, as it will
+ * be written (opts->md5) otherwise. */
+ESPIMG_API bool espimg_ptable_has_md5(const espimg_ptable *table,
+				      const espimg_ptable_opts *opts);
 
 /* Names: NULL when the value has no name.  Subtype names honour the extra
  * subtypes in opts (may be NULL). */

@@ -223,6 +223,24 @@ int espimg_ptable_add_extra_subtype(espimg_ptable_opts *opts, const char *spec,
 				ESPIMG_PTABLE_MAX_EXTRA);
 		return ESPIMG_ETOOBIG;
 	}
+	{
+		/* The reference matches lower-cased text and peels a trailing
+		 * k/m off as a size suffix first: such names never match. */
+		bool upper = false;
+		char last = piece[1].p[piece[1].len - 1] | 0x20;
+		for (size_t i = 0; i < piece[1].len; i++)
+			if (piece[1].p[i] >= 'A' && piece[1].p[i] <= 'Z')
+				upper = true;
+		if (upper || last == 'k' || last == 'm')
+			espimg_diag_add(diags, ESPIMG_SEV_WARNING,
+					"ptable.extra-subtype", NULL, 0, 0, -1,
+					"custom subtype name '%.*s' can never be "
+					"used in a CSV: %s", (int)piece[1].len,
+					piece[1].p,
+					upper ? "names are matched in lower case"
+					      : "a trailing k or m is read as a "
+						"size suffix");
+	}
 	espimg_subtype_name *x = &opts->extra[opts->n_extra++];
 	x->type = (uint8_t)type;
 	x->value = (uint8_t)value;
@@ -603,17 +621,20 @@ static int csv_entry(pt_csv *c, pt_span line, espimg_partition *p,
 
 	/* The reference ignores what these rows write as size (and as offset
 	 * for the primary/recovery rows); say so when a number is written. */
-	if ((is_bl || is_pt) && f[F_SIZE].len) {
+	if ((is_bl || is_pt) && f[F_SIZE].len && pend->size > 0) {
 		pt_span bad;
 		int ov = 0;
-		if (pt_parse_number(f[F_SIZE], NULL, 0, &v, &bad, &ov) == 0)
+		if (pt_parse_number(f[F_SIZE], NULL, 0, &v, &bad, &ov) == 0 &&
+		    !ov && v != pend->size)
 			cdiag(c, f[F_SIZE].col, ESPIMG_SEV_WARNING,
 			      "ptable.ignored",
-			      "the size of a %s row is not read: it is %s",
-			      is_bl ? "bootloader" : "partition_table",
+			      "size %.*s is not used: ESP-IDF 5.5+ sizes a %s row "
+			      "as %s, 0x%llx here", (int)f[F_SIZE].len,
+			      f[F_SIZE].p, is_bl ? "bootloader" : "partition_table",
 			      is_bl ? "the table offset minus the primary "
 				      "bootloader offset"
-				    : "always 0x1000");
+				    : "one sector",
+			      (unsigned long long)pend->size);
 	}
 
 	/* Bootloader and table rows take offsets and sizes from the options. */
@@ -952,7 +973,8 @@ static int parse_binary(const uint8_t *data, size_t len,
 					file, 0, 0, (int64_t)off,
 					"entry %zu at offset 0x%zx starts with "
 					"%02x %02x, not the entry magic aa 50",
-					t->count - 1, off, row[0], row[1]);
+					off / ESPIMG_PTABLE_ENTRY_SIZE, off, row[0],
+					row[1]);
 			errors++;
 			t->count--;
 			continue;
@@ -983,7 +1005,7 @@ static int parse_binary(const uint8_t *data, size_t len,
 						"the name of entry %zu was cut to 16 "
 						"bytes inside a UTF-8 character; the "
 						"incomplete character is dropped",
-						t->count - 1);
+						off / ESPIMG_PTABLE_ENTRY_SIZE);
 				nlen = i;
 				break;
 			}
@@ -991,7 +1013,8 @@ static int parse_binary(const uint8_t *data, size_t len,
 					file, 0, 0, (int64_t)(off + 12 + i),
 					"the name of entry %zu is not valid UTF-8 "
 					"(byte 0x%02x at offset 0x%zx)",
-					t->count - 1, nm[i], off + 12 + i);
+					off / ESPIMG_PTABLE_ENTRY_SIZE, nm[i],
+					off + 12 + i);
 			errors++;
 			break;
 		}
@@ -1028,6 +1051,13 @@ int espimg_ptable_parse(const uint8_t *data, size_t len,
 	if (!out || !opts || (!data && len))
 		return ESPIMG_EINVAL;
 	*out = NULL;
+	if (len > ESPIMG_PTABLE_MAX_INPUT) {
+		espimg_diag_add(diags, ESPIMG_SEV_ERROR, "ptable.too-big", file, 0,
+				0, -1, "%zu bytes is far larger than any partition "
+				"table (the limit is %u bytes)", len,
+				ESPIMG_PTABLE_MAX_INPUT);
+		return ESPIMG_ETOOBIG;
+	}
 	if (opts->primary_bootloader_offset >= 0 &&
 	    opts->primary_bootloader_offset >= (int64_t)opts->table_offset) {
 		espimg_diag_add(diags, ESPIMG_SEV_ERROR, "ptable.options", NULL,
@@ -1297,15 +1327,30 @@ int espimg_ptable_verify(const espimg_ptable *t, const espimg_ptable_opts *o,
 				const espimg_partition *a = &t->parts[j];
 				const espimg_partition *b = &t->parts[i];
 				if (!strcmp(display_name(a), display_name(b))) {
+					/* Two full 16-byte names in a binary may
+					 * be longer names the generator cut to the
+					 * same bytes: read those back, warned. */
+					bool cut = t->from_binary &&
+						   strlen(display_name(a)) ==
+							   ESPIMG_PTABLE_NAME_LEN;
+					char where[48];
+					if (a->line)
+						snprintf(where, sizeof(where),
+							 "line %u", a->line);
+					else
+						snprintf(where, sizeof(where),
+							 "the entry at offset 0x%llx",
+							 (unsigned long long)a->bin_offset);
 					pdiag(d, file, b, F_NAME,
-					      t->from_binary ? ESPIMG_SEV_WARNING
-							     : ESPIMG_SEV_ERROR,
+					      cut ? ESPIMG_SEV_WARNING
+						  : ESPIMG_SEV_ERROR,
 					      "ptable.duplicate-name",
 					      "partition name '%s' is already used "
-					      "by entry %zu%s", display_name(b), j,
-					      t->from_binary ? "" :
-					      "; names must be unique");
-					if (!t->from_binary)
+					      "by %s%s", display_name(b), where,
+					      cut ? " (names longer than 16 bytes "
+						    "cut to the same bytes?)"
+						  : "; names must be unique");
+					if (!cut)
 						errors++;
 					break;
 				}
@@ -1399,6 +1444,11 @@ int espimg_ptable_verify(const espimg_ptable *t, const espimg_ptable_opts *o,
 		verify_target(&t->parts[i], o, file, d, &errors);
 
 	return errors ? ESPIMG_EFORMAT : 0;
+}
+
+bool espimg_ptable_has_md5(const espimg_ptable *t, const espimg_ptable_opts *o)
+{
+	return t->from_binary ? t->has_md5 : o->md5;
 }
 
 uint64_t espimg_ptable_flash_needed(const espimg_ptable *t)
@@ -1499,16 +1549,17 @@ int espimg_ptable_to_csv(const espimg_ptable *t, const espimg_ptable_opts *o,
 	return *text ? 0 : ESPIMG_ENOMEM;
 }
 
-size_t espimg_ptable_gaps(const espimg_ptable *t, const espimg_ptable_opts *o,
-			  espimg_gap *out, size_t cap)
+int espimg_ptable_gaps(const espimg_ptable *t, const espimg_ptable_opts *o,
+		       espimg_gap *out, size_t cap, size_t *count)
 {
 	uint64_t cursor = (uint64_t)o->table_offset + ESPIMG_PTABLE_SECTOR;
 	const espimg_partition **sorted;
 	size_t n = 0, ngaps = 0;
 
+	*count = 0;
 	sorted = malloc((t->count ? t->count : 1) * sizeof(*sorted));
 	if (!sorted)
-		return 0;
+		return ESPIMG_ENOMEM;
 	for (size_t i = 0; i < t->count; i++)
 		if (!is_primary_row(&t->parts[i]))
 			sorted[n++] = &t->parts[i];
@@ -1531,7 +1582,8 @@ size_t espimg_ptable_gaps(const espimg_ptable *t, const espimg_ptable_opts *o,
 		}
 	}
 	free(sorted);
-	return ngaps;
+	*count = ngaps;
+	return 0;
 }
 
 /* Standard flash sizes the reference's --flash-size accepts. */
@@ -1550,7 +1602,7 @@ int espimg_ptable_emit(const espimg_ptable *t, const espimg_ptable_opts *o,
 	espimg_emit_kv_str(e, "input_format", t->from_binary ? "binary" : "csv");
 	espimg_emit_kv_uint(e, "table_offset", o->table_offset);
 	espimg_emit_kv_hex(e, "table_offset_hex", o->table_offset);
-	espimg_emit_kv_bool(e, "md5", o->md5);
+	espimg_emit_kv_bool(e, "md5", espimg_ptable_has_md5(t, o));
 	espimg_emit_key(e, "partitions");
 	espimg_emit_begin_list(e);
 	for (size_t i = 0; i < t->count; i++) {
@@ -1589,9 +1641,10 @@ int espimg_ptable_emit(const espimg_ptable *t, const espimg_ptable_opts *o,
 	espimg_emit_end_list(e);
 
 	gaps = calloc(t->count + 1, sizeof(*gaps));
-	if (!gaps)
+	if (!gaps || espimg_ptable_gaps(t, o, gaps, t->count + 1, &ngaps)) {
+		free(gaps);
 		return ESPIMG_ENOMEM;
-	ngaps = espimg_ptable_gaps(t, o, gaps, t->count + 1);
+	}
 	espimg_emit_key(e, "gaps");
 	espimg_emit_begin_list(e);
 	for (size_t i = 0; i < ngaps; i++) {

@@ -272,7 +272,8 @@ static void print_text(const espimg_ptable *t, const espimg_ptable_opts *o,
 	}
 	printf("%s: %s table, %zu partition%s, table at 0x%x, MD5 entry %s\n\n",
 	       file, t->from_binary ? "binary" : "CSV", t->count,
-	       t->count == 1 ? "" : "s", o->table_offset, o->md5 ? "on" : "off");
+	       t->count == 1 ? "" : "s", o->table_offset,
+	       espimg_ptable_has_md5(t, o) ? "on" : "off");
 	print_row(wname, "Name", wtype, "Type", wsub, "SubType", "Offset", "Size",
 		  "", "End", "Flags");
 	for (size_t i = 0; i < t->count; i++) {
@@ -299,15 +300,18 @@ static void print_text(const espimg_ptable *t, const espimg_ptable_opts *o,
 			 p->flags & ESPIMG_PFLAG_ENCRYPTED ? "encrypted" : "",
 			 (p->flags & ESPIMG_PFLAG_ENCRYPTED) &&
 					 (p->flags & ESPIMG_PFLAG_READONLY)
-				 ? "," : "",
+				 ? ":" : "",
 			 p->flags & ESPIMG_PFLAG_READONLY ? "readonly" : "");
 		print_row(wname, p->name, wtype, tn, wsub, sn, off, size, hs, end,
 			  flags);
 	}
 
 	espimg_gap gaps[ESPIMG_PTABLE_BIN_SIZE / ESPIMG_PTABLE_ENTRY_SIZE + 1];
-	size_t ngaps = t->count < sizeof(gaps) / sizeof(*gaps)
-			       ? espimg_ptable_gaps(t, o, gaps, t->count + 1) : 0;
+	size_t ngaps = 0;
+	if (espimg_ptable_gaps(t, o, gaps, sizeof(gaps) / sizeof(*gaps), &ngaps))
+		ngaps = 0;
+	if (ngaps > sizeof(gaps) / sizeof(*gaps))
+		ngaps = sizeof(gaps) / sizeof(*gaps);
 	if (ngaps)
 		printf("\nFree space:\n");
 	for (size_t i = 0; i < ngaps; i++) {
@@ -318,6 +322,10 @@ static void print_text(const espimg_ptable *t, const espimg_ptable_opts *o,
 	}
 
 	uint64_t need = espimg_ptable_flash_needed(t);
+	if (!need) {
+		printf("\nFlash needed: none (no partitions)\n");
+		return;
+	}
 	human_size(hs, sizeof(hs), need);
 	printf("\nFlash needed: 0x%llx bytes (%s)", (unsigned long long)need, hs);
 	for (unsigned mb = 1; mb <= 128; mb *= 2) {
@@ -355,10 +363,14 @@ static int emit_doc(const espimg_ptable *t, const struct run *run,
 	return r;
 }
 
+static char *batch_output(const char *dir, const char *in, bool to_csv);
+
 /* Parses, verifies and converts one table.  out: where the conversion goes
- * ("-" for stdout), or NULL for none.  Returns an exit status. */
+ * ("-" for stdout), or NULL for none; with run->output_dir the name is made
+ * from the input's.  Returns an exit status. */
 static int convert_one(struct run *run, const char *in, const char *out)
 {
+	char *made = NULL;
 	const char *file = tool_display_name(in);
 	uint8_t *input = NULL;
 	size_t input_len = 0;
@@ -395,6 +407,14 @@ static int convert_one(struct run *run, const char *in, const char *out)
 		}
 	}
 
+	if (run->output_dir && !run->check) {
+		out = made = batch_output(run->output_dir, in, table->from_binary);
+		if (!made) {
+			tool_error(spec.name, "out of memory");
+			status = TOOL_EXIT_INTERNAL;
+			goto done;
+		}
+	}
 	if (!out)
 		goto done;
 	if (table->from_binary) {
@@ -427,19 +447,20 @@ static int convert_one(struct run *run, const char *in, const char *out)
 done:
 	espimg_ptable_free(table);
 	free(input);
+	free(made);
 	return status;
 }
 
-/* DIR/<name of in> with .csv and .bin swapped by what in holds; an
- * unknown or missing extension gets .bin or .csv appended. */
-static char *batch_output(const char *dir, const char *in)
+/* DIR/<input name less a .csv or .bin extension>.bin, or .csv when the
+ * input was a binary table (the content decides, not the name). */
+static char *batch_output(const char *dir, const char *in, bool to_csv)
 {
 	const char *base = strrchr(in, '/') ? strrchr(in, '/') + 1 : in;
 	const char *dot = strrchr(base, '.');
 	size_t stem = dot && dot != base && (!strcmp(dot, ".csv") ||
 					     !strcmp(dot, ".bin"))
 			      ? (size_t)(dot - base) : strlen(base);
-	const char *ext = dot && !strcmp(dot, ".bin") ? ".csv" : ".bin";
+	const char *ext = to_csv ? ".csv" : ".bin";
 	size_t n = strlen(dir) + 1 + stem + 5;
 	char *path = malloc(n);
 
@@ -478,6 +499,18 @@ int main(int argc, char **argv)
 		goto done;
 	}
 
+	/* Option findings (custom subtype names that can never match). */
+	tool_print_diags(spec.name, run.diags, run.quiet);
+	if (run.opts.primary_bootloader_offset >= 0 &&
+	    run.opts.primary_bootloader_offset >= run.opts.table_offset) {
+		status = tool_usage_error(
+			&spec, "the primary bootloader offset 0x%llx must be below "
+			"the partition table offset 0x%x",
+			(unsigned long long)run.opts.primary_bootloader_offset,
+			run.opts.table_offset);
+		goto done;
+	}
+
 	if (run.output_dir || (run.check && npos > 2)) {
 		/* Batch: every argument is an input; the worst status wins. */
 		if (npos < 1) {
@@ -490,21 +523,13 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		for (int i = 0; i < npos; i++) {
-			char *path = NULL;
 			int st;
 			if (!strcmp(pos[i], "-")) {
 				status = tool_usage_error(&spec, "standard input cannot "
 								 "be part of a batch");
 				goto done;
 			}
-			if (run.output_dir && !run.check &&
-			    !(path = batch_output(run.output_dir, pos[i]))) {
-				tool_error(spec.name, "out of memory");
-				status = TOOL_EXIT_INTERNAL;
-				goto done;
-			}
-			st = convert_one(&run, pos[i], path);
-			free(path);
+			st = convert_one(&run, pos[i], NULL);
 			if (st > status)
 				status = st;
 		}

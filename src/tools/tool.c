@@ -2,6 +2,8 @@
  * tool.c - option parsing, --help, diagnostics and output for the tools.
  */
 #include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,8 +249,12 @@ static int by_line(const void *a, const void *b)
 	const espimg_diag *x = *(const espimg_diag *const *)a;
 	const espimg_diag *y = *(const espimg_diag *const *)b;
 
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
+	/* Findings without a line (whole-table ones) come last. */
+	unsigned lx = x->line ? x->line : UINT_MAX;
+	unsigned ly = y->line ? y->line : UINT_MAX;
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
 	return x < y ? -1 : x > y;
 }
 
@@ -327,6 +333,27 @@ int tool_read_input(const char *prog, const char *path, size_t max,
 	return r == ESPIMG_ENOMEM ? TOOL_EXIT_INTERNAL : TOOL_EXIT_USAGE;
 }
 
+/* Creates the missing directories above path, as the reference does for
+ * its output.  Returns 0, or -1 with errno set. */
+static int make_parents(const char *path)
+{
+	char *copy = strdup(path);
+	int r = 0;
+
+	if (!copy)
+		return -1;
+	for (char *p = copy + 1; *p && !r; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0777) && errno != EEXIST)
+			r = -1;
+		*p = '/';
+	}
+	free(copy);
+	return r;
+}
+
 int tool_write_output(const char *prog, const char *path, const void *data,
 		      size_t len)
 {
@@ -338,7 +365,7 @@ int tool_write_output(const char *prog, const char *path, const void *data,
 		}
 		return 0;
 	}
-	if (espimg_write_file_atomic(path, data, len, 0)) {
+	if (make_parents(path) || espimg_write_file_atomic(path, data, len, 0)) {
 		tool_error(prog, "%s: error: cannot write: %s", path,
 			   strerror(errno));
 		return TOOL_EXIT_USAGE;
