@@ -607,7 +607,9 @@ static int csv_entry(pt_csv *c, pt_span line, espimg_partition *p,
 			      "the size field is empty");
 		} else if (csv_number(c, f[F_SIZE], NULL, 0, "size", &v,
 				      NULL) == 0) {
-			if (v > 0xFFFFFFFF || v < -(int64_t)0xFFFFFFFF)
+			/* A negative size is an end address; its range is
+			 * checked once the offset is known. */
+			if (v > 0xFFFFFFFF || v < -(int64_t)0x1FFFFFFFF)
 				cdiag(c, f[F_SIZE].col, ESPIMG_SEV_ERROR,
 				      "ptable.range",
 				      "size 0x%llx does not fit in 32 bits",
@@ -618,24 +620,6 @@ static int csv_entry(pt_csv *c, pt_span line, espimg_partition *p,
 
 	/* flags */
 	csv_flags(c, f[F_FLAGS], &p->flags);
-
-	/* The reference ignores what these rows write as size (and as offset
-	 * for the primary/recovery rows); say so when a number is written. */
-	if ((is_bl || is_pt) && f[F_SIZE].len && pend->size > 0) {
-		pt_span bad;
-		int ov = 0;
-		if (pt_parse_number(f[F_SIZE], NULL, 0, &v, &bad, &ov) == 0 &&
-		    !ov && v != pend->size)
-			cdiag(c, f[F_SIZE].col, ESPIMG_SEV_WARNING,
-			      "ptable.ignored",
-			      "size %.*s is not used: ESP-IDF 5.5+ sizes a %s row "
-			      "as %s, 0x%llx here", (int)f[F_SIZE].len,
-			      f[F_SIZE].p, is_bl ? "bootloader" : "partition_table",
-			      is_bl ? "the table offset minus the primary "
-				      "bootloader offset"
-				    : "one sector",
-			      (unsigned long long)pend->size);
-	}
 
 	/* Bootloader and table rows take offsets and sizes from the options. */
 	if (is_bl) {
@@ -669,6 +653,24 @@ static int csv_entry(pt_csv *c, pt_span line, espimg_partition *p,
 		}
 		p->source |= ESPIMG_PSRC_DERIVED;
 	}
+	/* The reference ignores what these rows write as size (and as offset
+	 * for the primary/recovery rows); say so when a number is written. */
+	if ((is_bl || is_pt) && f[F_SIZE].len && pend->size > 0) {
+		pt_span bad;
+		int ov = 0;
+		if (pt_parse_number(f[F_SIZE], NULL, 0, &v, &bad, &ov) == 0 &&
+		    !ov && v != pend->size)
+			cdiag(c, f[F_SIZE].col, ESPIMG_SEV_WARNING,
+			      "ptable.ignored",
+			      "size %.*s is not used: ESP-IDF 5.5+ sizes a %s row "
+			      "as %s, 0x%llx here", (int)f[F_SIZE].len,
+			      f[F_SIZE].p, is_bl ? "bootloader" : "partition_table",
+			      is_bl ? "the table offset minus the primary "
+				      "bootloader offset"
+				    : "one sector",
+			      (unsigned long long)pend->size);
+	}
+
 	pend->skip_layout = (is_bl && p->subtype == ESPIMG_PSUB_PRIMARY) ||
 			    (is_pt && p->subtype == ESPIMG_PSUB_PRIMARY);
 	return c->errors > errors ? -1 : 0;
@@ -759,6 +761,12 @@ static void csv_layout(pt_csv *c, espimg_ptable *t, pt_pending *pend)
 				      "partition '%s' is to end at 0x%llx, before "
 				      "its start 0x%llx", display_name(p),
 				      (long long)-q->size, (long long)offset);
+			else if (size > 0xFFFFFFFF)
+				cdiag(c, p->col[F_SIZE], ESPIMG_SEV_ERROR,
+				      "ptable.range",
+				      "partition '%s' would be 0x%llx bytes, more "
+				      "than 32 bits hold", display_name(p),
+				      (long long)size);
 		}
 		if (offset >= 0 && offset <= 0xFFFFFFFF)
 			p->offset = (uint32_t)offset;
@@ -1368,19 +1376,19 @@ int espimg_ptable_verify(const espimg_ptable *t, const espimg_ptable_opts *o,
 			}
 		}
 
-		/* Overlaps, in address order (primary rows excluded: they
-		 * sit below the table by design). */
+		/* Overlaps, in address order.  The primary bootloader and
+		 * table rows sit below the table end by design, but they may
+		 * not overlap anything. */
 		sorted = malloc((t->count ? t->count : 1) * sizeof(*sorted));
 		if (!sorted)
 			return ESPIMG_ENOMEM;
-		size_t n = 0;
-		for (size_t i = 0; i < t->count; i++)
-			if (!is_primary_row(&t->parts[i]))
-				sorted[n++] = &t->parts[i];
+		size_t n = t->count;
+		for (size_t i = 0; i < n; i++)
+			sorted[i] = &t->parts[i];
 		qsort(sorted, n, sizeof(*sorted), cmp_offset);
 		for (size_t i = 0; i < n; i++) {
 			const espimg_partition *p = sorted[i];
-			if (p->offset < table_end) {
+			if (p->offset < table_end && !is_primary_row(p)) {
 				pdiag(d, file, p, F_OFFSET, ESPIMG_SEV_ERROR,
 				      "ptable.overlap",
 				      "partition '%s' at 0x%x lies below the end "

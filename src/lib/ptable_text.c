@@ -369,16 +369,67 @@ int pt_expand_vars(const char *line, size_t len, espimg_env_fn env,
 	return changed;
 }
 
-/* Python int(text, 0) on ASCII text (after Python whitespace trimming).
- * Sets *overflow when the magnitude does not fit 63 bits. */
+/* The zero of every run of ten Unicode decimal digits (category Nd) in the
+ * Unicode 14.0 database of Python 3.11, which the reference runs on: int()
+ * reads all of them as digits. */
+static const uint32_t nd_zeros[] = {
+	0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6,
+	0xC66, 0xCE6, 0xD66, 0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0,
+	0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50,
+	0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10, 0x104A0,
+	0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0,
+	0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0,
+	0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6,
+	0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+};
+
+static int nd_digit(uint32_t cp)
+{
+	for (size_t i = 0; i < ESPIMG_ARRAY_SIZE(nd_zeros); i++)
+		if (cp >= nd_zeros[i] && cp < nd_zeros[i] + 10)
+			return (int)(cp - nd_zeros[i]);
+	return -1;
+}
+
+static int py_int_ascii(pt_span s, int64_t *out, int *overflow);
+
+/* Python int(text, 0): like Python, first rewrite non-ASCII decimal digits
+ * as ASCII ones, then read the ASCII text. */
 static int py_int(pt_span s, int64_t *out, int *overflow)
+{
+	char local[256], *buf = local;
+	size_t n = 0;
+	int r;
+
+	s = pt_strip(s);
+	if (s.len > sizeof(local) && !(buf = malloc(s.len)))
+		return -1;
+	for (size_t i = 0; i < s.len;) {
+		uint32_t cp;
+		size_t k = pt_utf8_decode((const uint8_t *)s.p + i, s.len - i, &cp);
+		int d = (k && cp >= 0x80) ? nd_digit(cp) : -1;
+		if (d >= 0) {
+			buf[n++] = (char)('0' + d);
+			i += k;
+		} else {
+			buf[n++] = s.p[i++];
+		}
+	}
+	r = py_int_ascii((pt_span){ buf, n, s.col }, out, overflow);
+	if (buf != local)
+		free(buf);
+	return r;
+}
+
+/* int(text, 0) on ASCII text.  Sets *overflow when the magnitude does not
+ * fit 62 bits. */
+static int py_int_ascii(pt_span s, int64_t *out, int *overflow)
 {
 	const char *p;
 	size_t n, i = 0;
 	int neg = 0, base = 10, digits = 0, last_us = 0;
 	uint64_t v = 0;
 
-	s = pt_strip(s);
 	p = s.p;
 	n = s.len;
 	if (n && (p[0] == '+' || p[0] == '-')) {
@@ -434,17 +485,27 @@ static int py_int(pt_span s, int64_t *out, int *overflow)
 	return 0;
 }
 
+/* U+212A KELVIN SIGN: the one non-ASCII character whose Python lower()
+ * is ASCII ('k'), so it works as a K suffix and inside keywords. */
+#define KELVIN "\xE2\x84\xAA"
+
+static int ends_with_kelvin(pt_span s)
+{
+	return s.len >= 3 && !memcmp(s.p + s.len - 3, KELVIN, 3);
+}
+
 int pt_parse_number(pt_span s, const pt_keyword *kw, size_t nkw, int64_t *out,
 		    pt_span *bad, int *overflow)
 {
-	if (s.len && ((s.p[s.len - 1] | 0x20) == 'k' ||
-		      (s.p[s.len - 1] | 0x20) == 'm')) {
-		int64_t mult = (s.p[s.len - 1] | 0x20) == 'k' ? 1024 : 1048576;
+	char last = s.len ? (char)(s.p[s.len - 1] | 0x20) : 0;
+
+	if (last == 'k' || last == 'm' || ends_with_kelvin(s)) {
+		int64_t mult = last == 'm' ? 1048576 : 1024;
 		pt_span inner = s;
 		int64_t v;
 		int r;
 
-		inner.len--;
+		inner.len -= ends_with_kelvin(s) ? 3 : 1;
 		r = pt_parse_number(inner, kw, nkw, &v, bad, overflow);
 		if (r)
 			return r;
@@ -462,20 +523,19 @@ int pt_parse_number(pt_span s, const pt_keyword *kw, size_t nkw, int64_t *out,
 		return PT_NUM_INVALID;
 	/* Keywords are matched on the lower-cased text (ASCII lower-casing is
 	 * enough: every keyword is ASCII, so no other text could match). */
-	for (size_t k = 0; k < nkw; k++) {
-		const char *name = kw[k].name;
-		size_t len = strlen(name);
-		if (len != s.len)
+	char lower[64];
+	size_t n = 0;
+	for (size_t j = 0; j < s.len && n < sizeof(lower); n++) {
+		if (s.len - j >= 3 && !memcmp(s.p + j, KELVIN, 3)) {
+			lower[n] = 'k';
+			j += 3;
 			continue;
-		size_t j;
-		for (j = 0; j < len; j++) {
-			char c = s.p[j];
-			if (c >= 'A' && c <= 'Z')
-				c = (char)(c + 32);
-			if (c != name[j])
-				break;
 		}
-		if (j == len) {
+		char c = s.p[j++];
+		lower[n] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	}
+	for (size_t k = 0; k < nkw; k++) {
+		if (strlen(kw[k].name) == n && !memcmp(kw[k].name, lower, n)) {
 			*out = kw[k].value;
 			return 0;
 		}
