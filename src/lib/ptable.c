@@ -676,6 +676,13 @@ static int csv_entry(pt_csv *c, pt_span line, espimg_partition *p,
 	return c->errors > errors ? -1 : 0;
 }
 
+static const char *free_hint(char *buf, size_t cap, uint64_t cursor)
+{
+	snprintf(buf, cap, "; the first free offset is 0x%llx",
+		 (unsigned long long)cursor);
+	return buf;
+}
+
 /*
  * The reference's layout pass, in file order: explicit offsets must not go
  * below the end of the previous entry; blank offsets are placed at the
@@ -684,6 +691,9 @@ static int csv_entry(pt_csv *c, pt_span line, espimg_partition *p,
  */
 static void csv_layout(pt_csv *c, espimg_ptable *t, pt_pending *pend)
 {
+	/* After field errors some lines are missing, so a suggested free
+	 * offset could be wrong: leave it out then. */
+	const bool hint = c->errors == 0;
 	const uint64_t table_end =
 		(uint64_t)c->opts->table_offset + ESPIMG_PTABLE_SECTOR;
 	uint64_t cursor = table_end;
@@ -693,6 +703,8 @@ static void csv_layout(pt_csv *c, espimg_ptable *t, pt_pending *pend)
 		espimg_partition *p = &t->parts[i];
 		pt_pending *q = &pend[i];
 		int64_t offset, size;
+
+		char hintbuf[64];
 
 		c->line = p->line;
 		if (q->skip_layout) {
@@ -708,12 +720,12 @@ static void csv_layout(pt_csv *c, espimg_ptable *t, pt_pending *pend)
 					cdiag(c, col, ESPIMG_SEV_ERROR,
 					      "ptable.overlap",
 					      "partition '%s' at 0x%llx starts inside "
-					      "the partition table sector 0x%x-0x%llx; "
-					      "the first free offset is 0x%llx",
+					      "the partition table sector 0x%x-0x%llx%s",
 					      display_name(p), (long long)offset,
 					      c->opts->table_offset,
 					      (unsigned long long)table_end - 1,
-					      (unsigned long long)cursor);
+					      hint ? free_hint(hintbuf, sizeof(hintbuf),
+							       cursor) : "");
 				else if (prev && offset < (int64_t)prev->offset)
 					cdiag(c, col, ESPIMG_SEV_ERROR,
 					      "ptable.order",
@@ -728,14 +740,14 @@ static void csv_layout(pt_csv *c, espimg_ptable *t, pt_pending *pend)
 					cdiag(c, col, ESPIMG_SEV_ERROR,
 					      "ptable.overlap",
 					      "partition '%s' at 0x%llx overlaps '%s' "
-					      "(0x%x-0x%llx, line %u); the first free "
-					      "offset is 0x%llx",
+					      "(0x%x-0x%llx, line %u)%s",
 					      display_name(p), (long long)offset,
 					      prev ? display_name(prev) : "",
 					      prev ? prev->offset : 0,
 					      (unsigned long long)cursor - 1,
 					      prev ? prev->line : 0,
-					      (unsigned long long)cursor);
+					      hint ? free_hint(hintbuf, sizeof(hintbuf),
+							       cursor) : "");
 			}
 		} else {
 			uint64_t align = p->type == ESPIMG_PTYPE_APP ? 0x10000
