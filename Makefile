@@ -126,11 +126,11 @@ demo: all
 FUZZ_TIME ?= 30
 FUZZ_CC   ?= clang
 FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
-	-Iinclude -Isrc/lib -fsanitize=fuzzer,address,undefined \
+	-Iinclude -Isrc/lib -Itests/fuzz -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined $(DEPS_CFLAGS)
 
 fuzz-build: $(FUZZ_BINS)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(LIB_SRCS) $(HEADERS)
 	@scripts/deps.sh build fuzz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(DEPS_LIBS)

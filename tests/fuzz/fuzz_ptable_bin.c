@@ -24,32 +24,9 @@
 #include <string.h>
 
 #include "espimg/espimg.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                            \
-			abort();                                             \
-		}                                                            \
-	} while (0)
-
-struct sink {
-	size_t len;
-	char first;
-};
-
-static int sink_write(void *ctx, const void *buf, size_t len)
-{
-	struct sink *s = ctx;
-
-	if (len && !s->len)
-		s->first = *(const char *)buf;
-	s->len += len;
-	return 0;
-}
 
 /* Decodes one code point of valid UTF-8 (names that parsed are valid). */
 static uint32_t utf8_at(const unsigned char *s, size_t *n)
