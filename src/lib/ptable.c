@@ -930,9 +930,17 @@ static int parse_binary(const uint8_t *data, size_t len,
 			espimg_ptable *t, espimg_diag_list *diags)
 {
 	size_t cap = 0, off;
-	int errors = 0;
+	int errors = 0, r = ESPIMG_EFORMAT;
+	/* The running MD5 of the entry rows read so far, as the reference
+	 * keeps it; an MD5 row is checked against a copy of it. */
+	EVP_MD_CTX *entries = EVP_MD_CTX_new(), *at_row = EVP_MD_CTX_new();
 
 	t->from_binary = true;
+	if (!entries || !at_row ||
+	    !EVP_DigestInit_ex(entries, EVP_md5(), NULL)) {
+		r = ESPIMG_ENOMEM;
+		goto out;
+	}
 	for (off = 0; off < len; off += ESPIMG_PTABLE_ENTRY_SIZE) {
 		const uint8_t *row = data + off;
 		uint8_t digest[16];
@@ -944,25 +952,20 @@ static int parse_binary(const uint8_t *data, size_t len,
 					"left at offset 0x%zx, entries are 32 bytes "
 					"and no end marker came first",
 					len - off, off);
-			return ESPIMG_EFORMAT;
+			goto out;
 		}
-		if (all_ff(row, ESPIMG_PTABLE_ENTRY_SIZE))
-			return errors ? ESPIMG_EFORMAT : 0;
+		if (all_ff(row, ESPIMG_PTABLE_ENTRY_SIZE)) {
+			r = errors ? ESPIMG_EFORMAT : 0;
+			goto out;
+		}
 		if (opts->md5 && row[0] == 0xEB && row[1] == 0xEB) {
-			/* The digest covers every entry row before this one
-			 * (earlier MD5 rows excluded: the reference hashes
-			 * only entries, even after an MD5 row). */
-			{
-				EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-				unsigned int n = 16;
-				if (!ctx)
-					return ESPIMG_ENOMEM;
-				EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
-				for (size_t r = 0; r < off; r += 32)
-					if (!(data[r] == 0xEB && data[r + 1] == 0xEB))
-						EVP_DigestUpdate(ctx, data + r, 32);
-				EVP_DigestFinal_ex(ctx, digest, &n);
-				EVP_MD_CTX_free(ctx);
+			/* The digest covers the entry rows before this one,
+			 * earlier MD5 rows excluded. */
+			unsigned int n = 16;
+			if (!EVP_MD_CTX_copy_ex(at_row, entries) ||
+			    !EVP_DigestFinal_ex(at_row, digest, &n)) {
+				r = ESPIMG_ENOMEM;
+				goto out;
 			}
 			if (memcmp(row + 16, digest, 16)) {
 				char want[33], got[33];
@@ -984,9 +987,15 @@ static int parse_binary(const uint8_t *data, size_t len,
 			continue;
 		}
 
+		if (!EVP_DigestUpdate(entries, row, ESPIMG_PTABLE_ENTRY_SIZE)) {
+			r = ESPIMG_ENOMEM;
+			goto out;
+		}
 		espimg_partition *p = table_append(t, &cap);
-		if (!p)
-			return ESPIMG_ENOMEM;
+		if (!p) {
+			r = ESPIMG_ENOMEM;
+			goto out;
+		}
 		p->bin_offset = (int64_t)off;
 		if (row[0] != 0xAA || row[1] != 0x50) {
 			espimg_diag_add(diags, ESPIMG_SEV_ERROR, "ptable.magic",
@@ -1039,8 +1048,10 @@ static int parse_binary(const uint8_t *data, size_t len,
 			break;
 		}
 		p->name = malloc(nlen + 1);
-		if (!p->name)
-			return ESPIMG_ENOMEM;
+		if (!p->name) {
+			r = ESPIMG_ENOMEM;
+			goto out;
+		}
 		memcpy(p->name, nm, nlen);
 		p->name[nlen] = '\0';
 
@@ -1058,7 +1069,10 @@ static int parse_binary(const uint8_t *data, size_t len,
 			(int64_t)len,
 			"the table has no end marker (a row of 32 0xff bytes) "
 			"before the end of the input at offset 0x%zx", len);
-	return ESPIMG_EFORMAT;
+out:
+	EVP_MD_CTX_free(entries);
+	EVP_MD_CTX_free(at_row);
+	return r;
 }
 
 int espimg_ptable_parse(const uint8_t *data, size_t len,
