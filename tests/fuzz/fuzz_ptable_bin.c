@@ -122,14 +122,7 @@ static void check_csv(const espimg_ptable *t, const espimg_ptable_opts *o,
 	int ra, rb;
 
 	CHECK(d);
-	if (espimg_ptable_parse((const uint8_t *)text, len, o, "csv", &back,
-				d) != 0) {
-		for (size_t i = 0; i < espimg_diag_count(d); i++)
-			fprintf(stderr, "%s: %s\n", espimg_diag_get(d, i)->code,
-				espimg_diag_get(d, i)->message);
-		fprintf(stderr, "%s", text);
-		abort();
-	}
+	back = parse_rendered_csv(text, len, o, d);
 	CHECK(back->count == t->count);
 	for (size_t i = 0; i < t->count; i++) {
 		const espimg_partition *p = &t->parts[i], *q = &back->parts[i];

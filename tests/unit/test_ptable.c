@@ -7,8 +7,8 @@
  *
  * Every fixture is a CSV string (or bytes built here); expected values were
  * worked out by hand from the rules and cross-checked with the reference.
- * Tests marked BUG: are disabled until the library is fixed; each states
- * the input, what the reference does and what we do.
+ * Where we differ from the reference on purpose, the test says so and
+ * checks our documented behaviour (see gen-partitions(1) COMPATIBILITY).
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -461,21 +461,18 @@ Test(num, size_past_4gib_only_warns)
 	warning("ptable.wrap");
 }
 
-/* BUG: a negative size whose magnitude needs 33 bits is refused, but the
- * reference computes size = -size - offset first.  Input
- * "a, app, factory, 0x10000, -4096M": reference writes an app of size
- * 0xFFFF0000 (exit 0); we report ptable.range "size 0x100000000 does not
- * fit in 32 bits". */
+/* A negative size is an end address, ranged only after size = -size -
+ * offset: "a, app, factory, 0x10000, -4096M" is an app of size 0xFFFF0000
+ * in the reference too, though 4096M alone needs 33 bits. */
 Test(num, negative_size_of_4gib_is_an_end_address)
 {
 	ok("a, app, factory, 0x10000, -4096M\n");
 	expect_part(0, ESPIMG_PTYPE_APP, 0, 0x10000, 0xFFFF0000);
 }
 
-/* BUG: Python's int() accepts any Unicode decimal digit (category Nd).
- * Input "p, data, fat, , \uFF14K" (fullwidth 4): the reference makes a
- * 4096-byte partition; we report ptable.number.  Same for "0x\uFF11\uFF10"
- * (= 0x10) and Arabic-Indic digits "\u0664\u0660\u0669\u0666" (= 4096). */
+/* Python's int() reads any Unicode decimal digit (category Nd), so the
+ * reference takes "\uFF14K" (fullwidth 4) as 4096, "0x\uFF11\uFF10" as 0x10
+ * and Arabic-Indic "\u0664\u0660\u0669\u0666" as 4096; so must we. */
 Test(num, unicode_digits_are_digits)
 {
 	ok("p, data, fat, , \xEF\xBC\x94K\n");
@@ -486,11 +483,9 @@ Test(num, unicode_digits_are_digits)
 	cr_expect_eq(part(0)->subtype, 0x10);
 }
 
-/* BUG: the reference tests suffixes and keywords on text.lower(), and
- * U+212A KELVIN SIGN lower-cases to ASCII 'k'.  Input "p, data, fat, ,
- * 1\u212A": reference size 1024; we report ptable.number.  Input
- * "p, data, nvs_\u212Aeys, , 4K": reference subtype nvs_keys (4); we report
- * ptable.keyword. */
+/* The reference tests suffixes and keywords on text.lower(), and U+212A
+ * KELVIN SIGN lower-cases to ASCII 'k': "1\u212A" is 1024 and
+ * "nvs_\u212Aeys" is nvs_keys (4). */
 Test(num, kelvin_sign_lowercases_to_k)
 {
 	ok("p, data, fat, , 1\xE2\x84\xAA\n");
@@ -1270,12 +1265,9 @@ Test(boot, offset_and_size_text_is_ignored)
 	bad("o, bootloader, ota, junk, \n", "ptable.number");
 }
 
-/* BUG: the ptable.ignored warning ("size ... is not used") never fires.
- * csv_entry() tests pend->size > 0 before the bootloader/partition_table
- * block below it sets pend->size, so pend->size is still 0.  Input
- * "p, partition_table, ota, , 12345" (and "b, bootloader, ota, , 0x1000"
- * with --primary-bootloader-offset 0x1000): expected a ptable.ignored
- * warning on line 1 column 28; we give none. */
+/* A size written on a bootloader or partition_table row that differs from
+ * the one ESP-IDF 5.5+ derives is not used: ptable.ignored warns, at the
+ * size field; the derived size itself gets no warning. */
 Test(boot, unused_size_number_warns)
 {
 	O.primary_bootloader_offset = 0x1000;
@@ -1300,11 +1292,10 @@ Test(boot, primary_bootloader_must_be_below_the_table)
 	ok("a, data, fat, , 4K\n");
 }
 
-/* BUG: the reference's overlap check sorts every row, primary rows
- * included (they are only exempt from the below-table-end check).  Input
- * "b1, bootloader, primary, , \nb2, bootloader, primary, , \n" with
- * --primary-bootloader-offset 0x1000: reference exit 2 "Partition at
- * 0x1000 overlaps 0x1000-0x7fff"; our verify returns 0. */
+/* The reference's overlap check sorts every row, primary rows included
+ * (they are only exempt from the below-table-end check): two primary
+ * bootloader rows at 0x1000 overlap, as does a primary bootloader row that
+ * reaches over an app. */
 Test(boot, primary_rows_take_part_in_the_overlap_check)
 {
 	uint8_t bin[ESPIMG_PTABLE_BIN_SIZE];
