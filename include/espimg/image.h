@@ -1,0 +1,274 @@
+/*
+ * image.h - ESP32-family app and second-stage bootloader images.
+ *
+ * Layout (ESP-IDF components/bootloader_support/include/esp_app_format.h,
+ * esp_image_header_t / esp_image_segment_header_t; esptool bin_image.py):
+ *
+ *   0x00  common header, 8 bytes: magic 0xE9, segment count, SPI mode,
+ *         size<<4|freq, u32 entry point
+ *   0x08  extended header, 16 bytes: WP pin, drive nibbles, u16 chip id,
+ *         legacy min rev, u16 min/max rev full, 4 reserved, hash_appended
+ *   0x18  segments: {u32 load address, u32 length} + data, back to back
+ *         0..15 zero bytes, then the XOR checksum (seed 0xEF, over segment
+ *         data only) as the last byte of a 16-byte block
+ *         SHA-256 of everything from 0x00 through the checksum, when
+ *         hash_appended is 1
+ *
+ * The parser streams: it reads the source through a callback in bounded
+ * chunks, hashes and checksums as it goes and never allocates by a length
+ * read from the file. ESP8266 images are recognised and refused.
+ */
+#ifndef ESPIMG_IMAGE_H
+#define ESPIMG_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "espimg/chip.h"
+#include "espimg/common.h"
+#include "espimg/diag.h"
+#include "espimg/emit.h"
+#include "espimg/sigblock.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ESPIMG_IMAGE_MAGIC 0xE9u
+#define ESPIMG_IMAGE_MAGIC_ESP8266_V2 0xEAu
+#define ESPIMG_IMAGE_HEADER_SIZE 24u   /* common + extended header */
+#define ESPIMG_IMAGE_MAX_SEGMENTS 16u  /* ESP_IMAGE_MAX_SEGMENTS */
+#define ESPIMG_IMAGE_WP_PIN_DISABLED 0xEEu
+#define ESPIMG_CHECKSUM_SEED 0xEFu
+#define ESPIMG_APP_DESC_MAGIC 0xABCD5432u /* ESP_APP_DESC_MAGIC_WORD */
+#define ESPIMG_APP_DESC_SIZE 256u
+#define ESPIMG_BOOT_DESC_MAGIC 0x50u      /* ESP_BOOTLOADER_DESC_MAGIC_BYTE */
+#define ESPIMG_BOOT_DESC_SIZE 80u
+
+/* A byte source read by offset. read_at() reads up to len bytes at offset
+ * into buf and stores the count in *got; *got < len only at the end of the
+ * source. Returns 0, or a negative ESPIMG_E* code (ESPIMG_EIO). */
+typedef int (*espimg_read_at_fn)(void *ctx, uint64_t offset, void *buf,
+				 size_t len, size_t *got);
+
+typedef struct espimg_source {
+	espimg_read_at_fn read_at;
+	void *ctx;
+	uint64_t size; /* total bytes in the source */
+} espimg_source;
+
+/* A source over a memory buffer (which must outlive the source). */
+ESPIMG_API void espimg_source_mem(espimg_source *src, const void *buf,
+				  size_t len);
+
+typedef struct espimg_image_segment {
+	uint32_t load_addr;
+	uint32_t length;        /* as stored in the segment header */
+	uint64_t header_offset; /* relative to the image start */
+	uint64_t data_offset;   /* relative to the image start */
+	/* Memory regions containing load_addr, in the chip map's order. */
+	const char *mem_types[8];
+	size_t mem_type_count;
+} espimg_image_segment;
+
+/* esp_app_desc_t. Text fields are kept as raw fixed-width bytes (NUL padded,
+ * possibly unterminated, possibly not UTF-8); see espimg_desc_text(). */
+typedef struct espimg_app_desc {
+	uint64_t offset;  /* relative to the image start */
+	unsigned segment; /* index of the segment holding it */
+	uint32_t magic_word;
+	uint32_t secure_version;
+	uint8_t version[32];
+	uint8_t project_name[32];
+	uint8_t time[16];
+	uint8_t date[16];
+	uint8_t idf_ver[32];
+	uint8_t app_elf_sha256[32];
+	uint16_t min_efuse_blk_rev_full;
+	uint16_t max_efuse_blk_rev_full;
+	uint8_t mmu_page_size_log2; /* 0 = not recorded */
+	uint8_t spi_flash_mode;     /* newer ESP-IDF; 0 in older images */
+} espimg_app_desc;
+
+/* esp_bootloader_desc_t. */
+typedef struct espimg_boot_desc {
+	uint64_t offset;
+	unsigned segment;
+	uint8_t magic_byte;
+	uint8_t secure_version;
+	uint32_t version;
+	uint8_t idf_ver[32];
+	uint8_t date_time[24];
+} espimg_boot_desc;
+
+typedef enum espimg_image_kind {
+	ESPIMG_KIND_UNKNOWN = 0, /* no descriptor found */
+	ESPIMG_KIND_APP,         /* has an esp_app_desc_t */
+	ESPIMG_KIND_BOOTLOADER,  /* has an esp_bootloader_desc_t */
+} espimg_image_kind;
+
+/* How far the parse got. Every field before the stage that failed is
+ * filled; later ones are zero. */
+typedef enum espimg_image_stage {
+	ESPIMG_STAGE_NONE = 0,  /* nothing readable (empty, bad magic, ...) */
+	ESPIMG_STAGE_HEADER,    /* both headers decoded */
+	ESPIMG_STAGE_SEGMENTS,  /* every segment read */
+	ESPIMG_STAGE_CHECKSUM,  /* checksum byte read */
+	ESPIMG_STAGE_COMPLETE,  /* digest (if any) read, descriptors looked up */
+} espimg_image_stage;
+
+typedef struct espimg_image {
+	/* Where the image sits in its source. All *_offset fields below are
+	 * relative to `offset`; diagnostics carry absolute source offsets. */
+	uint64_t offset;
+	uint64_t source_size;   /* bytes in the source from `offset` on */
+	espimg_image_stage stage;
+
+	/* The chip used to decode: the forced one, else the one named by the
+	 * header's chip id (esptool's rule: its low byte). NULL when unknown. */
+	const espimg_chip *chip;
+	bool chip_forced;
+
+	/* Common header. */
+	uint8_t magic;
+	uint8_t segment_count;  /* as stored */
+	uint8_t flash_mode;
+	uint8_t flash_size_freq; /* size code << 4 | freq nibble */
+	uint32_t entry_addr;
+
+	/* Extended header. */
+	uint8_t wp_pin;
+	uint8_t clk_drv, q_drv, d_drv, cs0_drv, hd_drv, wp_drv;
+	uint16_t chip_id;       /* the full 16-bit field */
+	uint8_t min_rev;        /* legacy byte */
+	uint16_t min_rev_full;  /* major*100 + minor */
+	uint16_t max_rev_full;
+	uint8_t reserved[4];
+	uint8_t hash_appended;
+
+	/* Segments actually read (nsegments <= segment_count). */
+	espimg_image_segment segments[255];
+	size_t nsegments;
+	uint64_t segments_end;  /* first byte after the last segment's data */
+
+	/* Footer. */
+	uint64_t checksum_offset;
+	uint8_t checksum_stored;
+	uint8_t checksum_computed;
+	bool checksum_ok;
+
+	bool has_sha256;        /* hash_appended == 1 */
+	uint64_t sha256_offset;
+	size_t sha256_stored_len; /* < 32 when the file ends inside it */
+	uint8_t sha256_stored[32];
+	uint8_t sha256_computed[32]; /* over [0, checksum_offset] */
+	bool sha256_ok;
+
+	uint64_t image_size;    /* through the checksum and digest */
+
+	/* Descriptors (esptool 5.x rule: the app description is the start of
+	 * the first segment typed DROM; the bootloader description the start of
+	 * the last segment typed DRAM of at least 80 bytes, looked at only when
+	 * there is no DROM segment with data). */
+	espimg_image_kind kind;
+	bool has_app_desc;
+	espimg_app_desc app_desc;
+	bool has_boot_desc;
+	espimg_boot_desc boot_desc;
+
+	/* Signatures after the image. Secure Boot v2: a sector at the image
+	 * size rounded up to 4096 (source offset sig_sector_offset). Secure
+	 * Boot v1 (ESP32): 68 bytes right after the image. */
+	uint64_t sig_sector_offset; /* relative to `offset`; valid if nsig > 0 */
+	espimg_sigblock sig[ESPIMG_SIG_BLOCKS_MAX];
+	size_t nsig;
+	bool has_sig_v1;
+	uint64_t sig_v1_offset;
+	uint32_t sig_v1_version;
+} espimg_image;
+
+typedef struct espimg_image_opts {
+	const espimg_chip *chip; /* force the chip (like esptool --chip); NULL = from header */
+	uint64_t offset;         /* where the image starts in the source */
+	const char *file;        /* name used in diagnostics; may be NULL */
+} espimg_image_opts;
+
+/* Parses the image at opts->offset in `src`. On return *out holds whatever
+ * was decoded (also after a format error, see `stage`) and must be freed
+ * with espimg_image_free(); it is NULL only on ESPIMG_ENOMEM/EINVAL.
+ * Findings go to `diags` (may be NULL) with stable codes "image.*".
+ *
+ * Returns ESPIMG_OK when the image was read to its end (it may still have
+ * errors in diags: a bad checksum or digest, too many segments, ...);
+ * ESPIMG_EFORMAT when it could not be read to its end (truncated, bad magic,
+ * unknown chip, ...); ESPIMG_EUNSUPPORTED for an ESP8266 image;
+ * ESPIMG_EIO when the source failed. */
+ESPIMG_API int espimg_image_read(const espimg_source *src,
+				 const espimg_image_opts *opts,
+				 espimg_image **out, espimg_diag_list *diags);
+
+ESPIMG_API void espimg_image_free(espimg_image *img); /* NULL ok */
+
+/* Renders a fixed-width descriptor text field.
+ * ESPIMG_DESC_CSTRING: the bytes before the first NUL (what the device's C
+ * code sees). ESPIMG_DESC_STRIP_NUL: every byte except NULs (esptool 5.x).
+ * Writes at most outsz-1 bytes plus a NUL; returns the full length. */
+typedef enum espimg_desc_mode {
+	ESPIMG_DESC_CSTRING = 0,
+	ESPIMG_DESC_STRIP_NUL = 1,
+} espimg_desc_mode;
+ESPIMG_API size_t espimg_desc_text(const uint8_t *field, size_t size,
+				   espimg_desc_mode mode, char *out,
+				   size_t outsz);
+
+/* 1 if the n bytes are well-formed UTF-8. */
+ESPIMG_API int espimg_utf8_valid(const uint8_t *s, size_t n);
+
+/* "v3.5" style revision text for a major*100+minor value (no zero padding
+ * of the minor part, as esptool and ESP-IDF print it). */
+ESPIMG_API void espimg_rev_text(unsigned rev_full, char out[16]);
+
+/* The esptool 5.3.1 `image-info` text for one image, byte for byte
+ * (without esptool's version banner). */
+typedef struct espimg_esptool_opts {
+	bool size_line;      /* "Image size: N bytes" */
+	bool detected_line;  /* "Detected image type: CHIP" (chip not forced) */
+} espimg_esptool_opts;
+
+/* Returns the text esptool prints on stdout for this image in *text
+ * (malloc'd, NUL-terminated; caller frees). When esptool would fail partway
+ * (a parse failure, or a descriptor it cannot decode), the text is what it
+ * prints before failing and the return is ESPIMG_EFORMAT; ESPIMG_OK
+ * otherwise; ESPIMG_ENOMEM. */
+ESPIMG_API int espimg_image_esptool_text(const espimg_image *img,
+					 const espimg_esptool_opts *opts,
+					 char **text, size_t *len);
+
+/* Writes an ELF32 executable for the image's chip architecture (EM_XTENSA
+ * or EM_RISCV): one PT_LOAD program header and one named section per
+ * segment with a non-zero load address (padding segments at address 0 hold
+ * no code or data and are left out), the entry point set. The segment bytes
+ * are read from `src`. Returns the ELF in *elf (malloc'd; caller frees). */
+ESPIMG_API int espimg_image_to_elf(const espimg_image *img,
+				   const espimg_source *src, uint8_t **elf,
+				   size_t *len);
+
+/* The ELF section name used for a segment (".flash.rodata", ".iram0.text",
+ * ".padding", ...), from its memory types. */
+ESPIMG_API const char *espimg_image_segment_section(const espimg_image *img,
+						    size_t index);
+
+/* Emits one image as a map: the element of "images" in the
+ * espimg.image/1 document (see man/man1/esp-imginfo.1 for the keys). The
+ * diagnostics found for it (may be NULL) go in its "errors" and "warnings"
+ * lists. `file` names the input. */
+ESPIMG_API int espimg_image_emit(const espimg_image *img, const char *file,
+				 const espimg_diag_list *diags,
+				 espimg_emitter *e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
