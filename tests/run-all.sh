@@ -67,10 +67,13 @@ for layer in $layers; do
 		count cli $rc
 		;;
 	conformance)
-		tests/conformance/partitions.sh >"$log" 2>&1
-		rc=$?
-		grep -E '^(FAIL|conformance:)' "$log" | head -n 60
-		count conformance $rc
+		# One runner per format: tests/conformance/<format>.sh.
+		for runner in tests/conformance/*.sh; do
+			"$runner" >"$log" 2>&1
+			rc=$?
+			grep -E '^(FAIL|conformance:)' "$log" | head -n 60
+			count "conformance/$(basename "$runner" .sh)" $rc
+		done
 		;;
 	*)
 		echo "run-all.sh: unknown layer '$layer'" >&2
