@@ -2,7 +2,7 @@
  * chip.h - the ESP32-family chip table.
  *
  * One entry per chip that esptool 5.3.1 knows by the image header's chip id
- * (esptool/targets/*.py: IMAGE_CHIP_ID, CHIP_NAME, BOOTLOADER_FLASH_OFFSET,
+ * (esptool/targets/<chip>.py: IMAGE_CHIP_ID, CHIP_NAME, BOOTLOADER_FLASH_OFFSET,
  * FLASH_FREQUENCY, MEMORY_MAP, UF2_FAMILY_ID). ESP8266 images carry no chip
  * id and are not in the table: the image parser refuses them.
  */
