@@ -62,7 +62,7 @@ STATIC_LIB := $(BUILD)/libespimg.a
 SHARED_LIB := $(BUILD)/libespimg.so.$(VERSION)
 SONAME     := libespimg.so.$(SOVERSION)
 
-.PHONY: all deps check check-unit check-cli check-conformance demo install \
+.PHONY: all deps check check-unit check-cli check-conformance demo install synth \
 	uninstall clean bench fuzz fuzz-build lint
 .DEFAULT_GOAL := all
 # Keep object files that only feed other targets.
@@ -97,11 +97,21 @@ $(BUILD)/bin/%: $(BUILD)/tools/%.o $(BUILD)/tools/tool.o $(STATIC_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS)
 
 # ---------------------------------------------------------------- tests
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/fixtures.h $(STATIC_LIB)
+# The image synthesiser (tests/synth) is linked into every unit test;
+# mkimage is its command-line front end (`make synth`).
+SYNTH_OBJ := $(BUILD)/tests/synth.o
+$(SYNTH_OBJ): tests/synth/synth.c tests/synth/synth.h $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/synth -c $< -o $@
+$(BUILD)/tests/mkimage: tests/synth/mkimage.c $(SYNTH_OBJ)
+	$(CC) $(ALL_CFLAGS) -Itests/synth -o $@ $^ $(ALL_LDFLAGS) $(DEPS_LIBS)
+synth: $(BUILD)/tests/mkimage
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/fixtures.h $(SYNTH_OBJ) $(STATIC_LIB)
 	@scripts/deps.sh test
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -Itests/unit -o $@ $< $(STATIC_LIB) \
-		$(ALL_LDFLAGS) $(CRIT_LIBS) $(DEPS_LIBS)
+	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -Itests/unit -Itests/synth -o $@ $< \
+		$(SYNTH_OBJ) $(STATIC_LIB) $(ALL_LDFLAGS) $(CRIT_LIBS) $(DEPS_LIBS)
 
 check: all $(UNIT_BINS)
 	@BUILD=$(BUILD) tests/run-all.sh
