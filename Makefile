@@ -146,13 +146,16 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(LIB_SRCS) $(HEADERS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(DEPS_LIBS)
 
 # Runs every harness for FUZZ_TIME seconds on a scratch copy of its seeds.
+# tests/fuzz/<harness>.options, when present, adds libFuzzer flags (one
+# per line; a later -max_len wins over the default).
 fuzz: fuzz-build
 	@set -e; for f in $(FUZZ_BINS); do \
 		n=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus-$$n; \
 		rm -rf $$corpus; mkdir -p $$corpus; \
 		if [ -d tests/fuzz/seeds/$$n ]; then cp tests/fuzz/seeds/$$n/* $$corpus/; fi; \
+		opts=$$(cat tests/fuzz/$$n.options 2>/dev/null || true); \
 		echo "fuzz: $$n for $(FUZZ_TIME)s"; \
-		$$f -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 \
+		$$f -max_total_time=$(FUZZ_TIME) -max_len=8192 $$opts -print_final_stats=1 \
 			-artifact_prefix=$(BUILD)/fuzz/$$n- $$corpus 2>$(BUILD)/fuzz/$$n.log \
 			|| { tail -n 40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
 		grep -E '^stat::number_of_executed_units' $(BUILD)/fuzz/$$n.log || true; \
