@@ -24,6 +24,7 @@ for w in $want; do
 	test)
 		need libcriterion-dev pkg-config --exists criterion
 		need python3 command -v python3
+		need binutils command -v readelf
 		;;
 	fuzz)
 		need clang command -v clang
