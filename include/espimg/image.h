@@ -245,17 +245,43 @@ ESPIMG_API int espimg_image_esptool_text(const espimg_image *img,
 					 const espimg_esptool_opts *opts,
 					 char **text, size_t *len);
 
-/* Writes an ELF32 executable for the image's chip architecture (EM_XTENSA
- * or EM_RISCV): one PT_LOAD program header and one named section per
- * segment with a non-zero load address (padding segments at address 0 hold
- * no code or data and are left out), the entry point set. The segment bytes
- * are read from `src`. Returns the ELF in *elf (malloc'd; caller frees). */
+/* Writes an ELF32 little-endian ET_EXEC file for the image's chip
+ * architecture: EM_XTENSA with e_flags 0x300, or EM_RISCV with e_flags 0x1
+ * (RVC, soft-float ABI), 0x3 (RVC, single-float ABI) on the cores ESP-IDF
+ * builds with -mabi=ilp32f (P4, H4, S31); e_entry is the image's entry point.
+ * One PT_LOAD program header (sorted by address, p_align 4, p_vaddr =
+ * p_paddr = load address, p_filesz = p_memsz = length) and one
+ * SHT_PROGBITS section (in image order) per segment with a non-zero load
+ * address; padding segments at address 0 hold no code or data and are left
+ * out. Access rights: the union over the segment's memory types (DROM R;
+ * IROM, IRAM, RTC_IRAM R+X; DRAM, RTC_DRAM, EXTRAM_DATA R+W; PADDING R), so
+ * a window that is both code and data, like DROM+IROM flash on the C6, is
+ * R+X; R+W+X when no type is known. Section flags follow: SHF_ALLOC, plus
+ * SHF_WRITE and SHF_EXECINSTR for W and X. Section names come from
+ * espimg_image_segment_section(); a name already used gets ".1", ".2", ...
+ * appended. The segment bytes are read from `src`, which must be the
+ * source the image was parsed from.
+ *
+ * Returns ESPIMG_OK with the ELF in *elf (malloc'd; caller frees) and its
+ * size in *len; ESPIMG_EINVAL for a NULL argument, an image not read
+ * through its segments (stage < ESPIMG_STAGE_SEGMENTS) or without a chip,
+ * or a source too short for the segments; ESPIMG_ETOOBIG when the ELF would
+ * exceed 4 GiB; ESPIMG_ENOMEM; the source's error (ESPIMG_EIO). */
 ESPIMG_API int espimg_image_to_elf(const espimg_image *img,
 				   const espimg_source *src, uint8_t **elf,
 				   size_t *len);
 
-/* The ELF section name used for a segment (".flash.rodata", ".iram0.text",
- * ".padding", ...), from its memory types. */
+/* The ELF section name for segment `index` (a static string), from the
+ * first of its memory types (in the chip map's order) that names one:
+ * DROM ".flash.rodata", IROM ".flash.text", IRAM/DIRAM_IRAM ".iram0.text",
+ * CACHE_PRO/CACHE_APP ".iram_loader.text" (the ESP32 bootloader's loader
+ * code), DRAM/BYTE_ACCESSIBLE/DIRAM_DRAM ".dram0.data", RTC_IRAM
+ * ".rtc.text", RTC_DRAM/RTC_DATA ".rtc.data", EXTRAM_DATA ".ext_ram.data",
+ * PADDING ".padding". Types spanning several kinds (MEM_INTERNAL, ...) are
+ * skipped. Where one window is both (DROM+IROM on C5/C6/C61/H2/P4, DRAM+IRAM
+ * on the RISC-V chips) the map's first type wins: ".flash.rodata",
+ * ".dram0.data". No named type: ".seg<index>". NULL when index is out of
+ * range. Without the ".1" suffixes espimg_image_to_elf adds. */
 ESPIMG_API const char *espimg_image_segment_section(const espimg_image *img,
 						    size_t index);
 
