@@ -113,12 +113,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/fixtures.h $(SYNTH_OBJ) $(STATIC_LIB
 	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -Itests/unit -Itests/synth -o $@ $< \
 		$(SYNTH_OBJ) $(STATIC_LIB) $(ALL_LDFLAGS) $(CRIT_LIBS) $(DEPS_LIBS)
 
-check: all $(UNIT_BINS)
+check: all $(UNIT_BINS) $(BUILD)/tests/mkimage
 	@BUILD=$(BUILD) tests/run-all.sh
 
 check-unit: all $(UNIT_BINS)
 	@BUILD=$(BUILD) tests/run-all.sh unit
-check-cli: all
+check-cli: all $(BUILD)/tests/mkimage
 	@BUILD=$(BUILD) tests/run-all.sh cli
 check-conformance: all
 	@BUILD=$(BUILD) tests/run-all.sh conformance

@@ -12,7 +12,19 @@
 #   NAME.stderr      expected standard error, byte for byte
 #   NAME.exit        expected exit status
 #   NAME.out.sha256  with @OUT@: the SHA-256 of the file written there, or
-#                    "none" when no file may be written
+#                    "none" when no file may be written; when the tool made
+#                    a directory there, one "SHA-256  NAME" line per file in
+#                    it (sorted by name)
+# In NAME.cmd a word "<" followed by a path feeds that file to standard
+# input instead of NAME.stdin.
+#
+# Synthesised inputs (tests/synth, built by `make synth`): for a tool
+# directory with a synth/ subdirectory, every synth/NAME.args (one line:
+# mkimage arguments, without -o) is built into NAME.bin, and every
+# synth/NAME.hexmap (lines "ADDRESS NAME.bin") into the Intel HEX file
+# NAME.hex holding those images at those flash addresses (objcopy).  In
+# .cmd files @SYNTH@ is the directory they are built in; in standard output
+# and error that directory is written as @SYNTH@.
 # The program runs with argv[0] = "<tool>" from the repository root, in an
 # environment with only PATH, LANG=C.UTF-8, LC_ALL=C.UTF-8 and the sanitizer
 # settings.  The scratch path is written as @OUT@ in stdout and stderr.
@@ -89,17 +101,73 @@ selected() {
 	return 1
 }
 
+# build_synth DIR OUTDIR: builds the synthesised inputs of a tool
+# directory; prints why and returns 1 when it cannot.
+build_synth() {
+	local spec name line words f addr part hexf
+	local mkimage=$build/tests/mkimage
+	mkdir -p -- "$2" || return 1
+	for spec in "$1"/synth/*.args; do
+		name=${spec##*/}
+		name=${name%.args}
+		if [[ ! -x $mkimage ]]; then
+			echo "$mkimage not found (run make synth)"
+			return 1
+		fi
+		line=
+		IFS= read -r line <"$spec" || true
+		set -f
+		IFS=$' \t' read -r -a words <<<"$line"
+		set +f
+		if ! "$mkimage" "${words[@]}" -o "$2/$name.bin" 2>"$2/$name.err"; then
+			echo "mkimage failed for ${spec#tests/cli/}: $(head -n 1 "$2/$name.err")"
+			return 1
+		fi
+	done
+	for spec in "$1"/synth/*.hexmap; do
+		name=${spec##*/}
+		name=${name%.hexmap}
+		hexf=$2/$name.hex
+		: >"$hexf"
+		while read -r addr part; do
+			[[ -n $addr ]] || continue
+			if ! objcopy -I binary -O ihex --change-addresses "$addr" \
+				"$2/$part" "$2/$name.part.hex" 2>"$2/$name.err"; then
+				echo "objcopy failed for ${spec#tests/cli/}: $(head -n 1 "$2/$name.err")"
+				return 1
+			fi
+			# One file: no end-of-file or start-address records between parts.
+			grep -v -e '^:00000001FF' -e '^:04000003' -e '^:04000005' \
+				"$2/$name.part.hex" >>"$hexf"
+		done <"$spec"
+		echo ':00000001FF' >>"$hexf"
+		rm -f -- "$2/$name.part.hex"
+	done
+	rm -f -- "$2"/*.err
+	return 0
+}
+
 shopt -s nullglob
 for dir in tests/cli/*/; do
 	dir=${dir%/}
 	tool=${dir##*/}
 	bin=$build/bin/$tool
+	synth=$tmp/synth/$tool
+	synth_err=
+	if [[ -d $dir/synth ]]; then
+		synth_err=$(build_synth "$dir" "$synth") || synth_err=${synth_err:-failed}
+	fi
 	for cmdf in "$dir"/*.cmd; do
 		base=${cmdf%.cmd}
 		name=${base##*/}
 		selected "$tool" "$name" || continue
 		if [[ ! -x $bin ]]; then
 			echo "FAIL $tool/$name: $bin not found (run make)"
+			((failed++))
+			continue
+		fi
+		if [[ -n $synth_err ]]; then
+			echo "FAIL $tool/$name: synthesised inputs: $synth_err"
 			((failed++))
 			continue
 		fi
@@ -116,15 +184,24 @@ for dir in tests/cli/*/; do
 		outp=$work/out
 		args=()
 		uses_out=0
+		stdin=/dev/null
+		[[ -f $base.stdin ]] && stdin=$base.stdin
+		redirect=0
 		for w in "${words[@]}"; do
 			if [[ $w == *@OUT@* ]]; then
 				uses_out=1
 				w=${w//@OUT@/$outp}
 			fi
-			args+=("$w")
+			w=${w//@SYNTH@/$synth}
+			if ((redirect)); then
+				stdin=$w
+				redirect=0
+			elif [[ $w == "<" ]]; then
+				redirect=1
+			else
+				args+=("$w")
+			fi
 		done
-		stdin=/dev/null
-		[[ -f $base.stdin ]] && stdin=$base.stdin
 
 		# Run (argv[0] = the tool's name, so messages do not depend on BUILD).
 		{ (exec -a "$tool" "$bin" "${args[@]}") <"$stdin" >"$work/stdout" 2>"$work/stderr"; rc=$?; } 2>/dev/null
@@ -133,14 +210,25 @@ for dir in tests/cli/*/; do
 			if grep -qF -- "$outp" "$work/$s"; then
 				sed -i "s|${outp//./\\.}|@OUT@|g" "$work/$s"
 			fi
+			if [[ -n $synth ]] && grep -qF -- "$synth" "$work/$s"; then
+				sed -i "s|${synth//./\\.}|@SYNTH@|g" "$work/$s"
+			fi
 		done
 		if ((uses_out)); then
 			if [[ -f $outp ]]; then
 				read -r sum _ < <(sha256sum -- "$outp")
+				echo "$sum" >"$work/out.sha256"
+			elif [[ -d $outp ]]; then
+				(cd -- "$outp" && find . -type f | LC_ALL=C sort |
+					sed 's|^\./||' | while IFS= read -r f; do
+						read -r sum _ < <(sha256sum -- "$f")
+						echo "$sum  $f"
+					done) >"$work/out.sha256"
+				sum="(directory)"
 			else
 				sum=none
+				echo "$sum" >"$work/out.sha256"
 			fi
-			echo "$sum" >"$work/out.sha256"
 		fi
 
 		if ((update)); then
