@@ -288,9 +288,17 @@ static unsigned legacy_min_rev(const espimg_chip *chip, unsigned full)
 	return 0;
 }
 
+/* The span of ESP8266 load addresses (esptool targets/esp8266.py
+ * MEMORY_MAP: DPORT 0x3FF00000 up to the end of IROM 0x402E1010). */
+static int esp8266_addr(uint32_t a)
+{
+	return a >= 0x3FF00000u && a < 0x402E1010u;
+}
+
 /* Chooses the chip and checks the header fields. Returns 0, or the code
  * that stops the parse. */
-static int check_header(parse *ps, const espimg_chip *forced)
+static int check_header(parse *ps, const uint8_t *h,
+			const espimg_chip *forced)
 {
 	espimg_image *img = ps->img;
 	const espimg_chip *full = espimg_chip_by_id(img->chip_id);
@@ -300,13 +308,17 @@ static int check_header(parse *ps, const espimg_chip *forced)
 	int hash_ok = img->hash_appended <= 1;
 
 	/* esptool cmds.py _parse_image_info_header: a bad byte 23 or an
-	 * unknown chip id at byte 12 means "ESP8266" to esptool. Both at once
-	 * is what an ESP8266 image (8-byte header, segments from byte 8)
-	 * looks like. */
-	if (!low && !hash_ok) {
+	 * unknown chip id at byte 12 means "ESP8266" to esptool. An ESP8266
+	 * image has an 8-byte header and its first segment header at byte 8,
+	 * so byte 23 is segment data and bytes 8..11 a load address: a bad
+	 * byte 23 together with an unknown id, or with such an address, is
+	 * an ESP8266 image. */
+	if (!hash_ok && (!low || esp8266_addr(espimg_le32(h + 8)))) {
 		ERR(ps, "image.esp8266", 0,
-		    "looks like an ESP8266 image (chip id 0x%04x at 0x%x is no ESP32-family chip and byte 23 is 0x%02x, not 0 or 1); espimg handles ESP32-family images only",
-		    img->chip_id, HDR_CHIP_ID, img->hash_appended);
+		    "looks like an ESP8266 image (byte 23 is 0x%02x, not 0 or 1, and %s); espimg handles ESP32-family images only",
+		    img->hash_appended,
+		    !low ? "the chip id at 0xc names no ESP32-family chip" :
+			   "bytes 8..11 are an ESP8266 load address");
 		return ESPIMG_EUNSUPPORTED;
 	}
 	if (forced) {
@@ -492,7 +504,7 @@ static int read_segments(parse *ps)
 		    (s->mem_type_count == 0 ||
 		     (s->mem_type_count == 1 && has_type(s, "PADDING"))))
 			WARN(ps, "image.segment_addr", at,
-			     "segment %u load address 0x%08" PRIx32 " is in no memory region of %s",
+			     "segment %u load address 0x%08" PRIx32 " is in no region of esptool's %s memory map",
 			     i, s->load_addr, img->chip->name);
 	}
 	img->checksum_computed = ck;
@@ -791,7 +803,9 @@ static int parse_image(parse *ps, const espimg_image_opts *opts)
 	}
 	decode_header(img, h);
 	img->stage = ESPIMG_STAGE_HEADER;
-	rc = check_header(ps, opts->chip);
+	rc = check_header(ps, h, opts->chip);
+	if (rc == ESPIMG_EUNSUPPORTED)
+		img->stage = ESPIMG_STAGE_NONE; /* not an ESP32-family header */
 	if (rc < 0)
 		return rc;
 

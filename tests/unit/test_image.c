@@ -13,6 +13,7 @@
 #include "espimg/chip.h"
 #include "espimg/image.h"
 #include "fixtures.h"
+#include "internal.h"
 #include "synth.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -541,6 +542,27 @@ Test(image, esp8266)
 		cr_expect_eq(r.rc, ESPIMG_EUNSUPPORTED);
 		done(&r);
 	}
+
+	/* A known chip id at byte 12 by chance, but bytes 8..11 are an
+	 * ESP8266 load address (esptool's helloworld-esp8266.bin). */
+	memset(b, 0, sizeof(b));
+	b[0] = 0xE9;
+	b[1] = 2;
+	espimg_put_le32(b + 8, 0x40108000);
+	b[12] = 0x1C;
+	b[23] = 0x40;
+	r = parse(b, sizeof(b));
+	cr_expect_eq(r.rc, ESPIMG_EUNSUPPORTED);
+	cr_expect_eq(r.img->stage, ESPIMG_STAGE_NONE);
+	expect_diag(&r, "image.esp8266", ESPIMG_SEV_ERROR, 0);
+	done(&r);
+	/* The same with an ESP32 extended header: just a bad byte 23. */
+	b[8] = 0xEE;
+	b[11] = 0;
+	r = parse(b, sizeof(b));
+	cr_expect_eq(r.rc, ESPIMG_EFORMAT);
+	expect_diag(&r, "image.hash_appended", ESPIMG_SEV_ERROR, 23);
+	done(&r);
 }
 
 Test(image, header_truncated)
