@@ -408,8 +408,6 @@ int espimg_image_esptool_text(const espimg_image *img,
 	put_body(&b, img, chip);
 	complete = put_descriptors(&b, img);
 out:
-	if (!b.data)
-		espimg_buf_append(&b, "", 0);
 	*text = espimg_buf_finish(&b, len);
 	if (!*text)
 		return ESPIMG_ENOMEM;
