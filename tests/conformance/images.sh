@@ -1,0 +1,772 @@
+#!/usr/bin/env bash
+# tests/conformance/images.sh - esp-imginfo against esptool 5.3.1 image-info
+# over the reference corpus (issue 3).
+#
+# Cases: every expected/X.image_info_v5.txt of $CORPUS/images (top level,
+# gen/, bad/) and every expected/X.image_info_v5.chip_<chip>.txt (run with
+# --chip <chip>).  The .txt is esptool's stdout; its first line (the banner)
+# is dropped, and in the chip_ files stderr follows a "[stderr]" line.
+#
+#   esptool exit 0, not ESP8266   `esp-imginfo --format esptool [--chip C] X`
+#                 prints the same stdout byte for byte and exits 0, except for
+#                 the images listed in REPORTED ERRORS below: those exit 1 and
+#                 name exactly the listed error codes on stderr;
+#   esptool exit 1/2              we exit 1 with an "offset 0x..: error:" line
+#                 on stderr, and stdout is what esptool printed before it
+#                 failed;
+#   esptool reads ESP8266         (detected, or its fallback for an unknown
+#                 chip byte or hash_appended byte): we refuse, exit 1 with an
+#                 "offset 0x..: error:" line, and stdout is esptool's up to and
+#                 including its "Detected image type: ESP8266" line, where its
+#                 ESP8266 parser takes over (--chip esp8266, a chip we do not
+#                 have: exit 1 or 2, stdout the start of esptool's);
+#   --format json (all cases, batched per --chip value): the values esptool
+#                 printed -- chip, entry point, flash parameters, extended
+#                 header, segments (address, length as esptool shows it,
+#                 header offset, memory types), checksum stored/computed/valid,
+#                 SHA-256 computed/valid, app and bootloader description
+#                 fields -- equal ours for every image esptool accepts; images
+#                 esptool rejects have a status other than "ok";
+#   truncations   three real images cut at every header length 0..24, inside
+#                 and after each segment header, inside and at the end of each
+#                 segment's data, before, at and after the checksum byte and
+#                 inside the digest: exit 0 only when the image is complete,
+#                 else exit 1 with an "offset 0x" error line; stdout follows
+#                 esptool's behaviour for such cuts (see trunc_model below;
+#                 checked against esptool 5.3.1 when written); in JSON the
+#                 status agrees;
+#   always        no crash (exit >= 3 or a signal), no sanitizer report.
+#
+# Intel HEX input (gen/merge_c3.hex) is one case: esptool's per-run banners
+# are on stdout, its per-run errors on stderr.
+#
+# Usage: tests/conformance/images.sh [--keep] [SUBSTRING...]
+#   SUBSTRING  only the cases whose input path contains one of them
+#   --keep     keep the temporary directory (its path is printed on stderr)
+# Environment: BUILD (default build; relative to the repository root),
+#   CORPUS (default: <repo>/../shared/corpus), JOBS (parallel runs; default:
+#   the number of CPUs, at most 8).
+# Output: one "FAIL <case>: <what differs>" line per failing check (plus
+#   indented diff lines), then "N passed, N failed[, N skipped]".  Without
+#   the corpus, or before esp-imginfo has --format esptool, one
+#   "conformance: ..., skipped" line first.
+# Exit status: 0 when nothing failed, 1 when something failed, 2 when the
+#   runner itself could not run.
+set -u
+set -o pipefail
+
+if [[ -z ${_ESPIMG_CONF_CLEAN_ENV-} ]]; then
+	keep_env=(PATH="$PATH" LANG=C.UTF-8 LC_ALL=C.UTF-8 _ESPIMG_CONF_CLEAN_ENV=1)
+	for v in $(compgen -e); do
+		case $v in
+		BUILD | CORPUS | TMPDIR | JOBS | *SAN_OPTIONS | *SYMBOLIZER_PATH)
+			[[ -n ${!v+x} ]] && keep_env+=("$v=${!v}") ;;
+		esac
+	done
+	exec env -i "${keep_env[@]}" "${BASH:-bash}" "$0" "$@"
+fi
+export -n _ESPIMG_CONF_CLEAN_ENV
+
+# --- Locations ----------------------------------------------------------------
+script_dir=${BASH_SOURCE[0]%/*}
+[[ $script_dir == "${BASH_SOURCE[0]}" ]] && script_dir=.
+cd -- "$script_dir/../.." || exit 2
+repo=$PWD
+build=${BUILD:-build}
+[[ $build == /* ]] || build=$repo/$build
+tool=$build/bin/esp-imginfo
+corpus=${CORPUS:-${repo%/*}/shared/corpus}
+[[ $corpus == /* ]] || corpus=$repo/$corpus
+idir=$corpus/images
+export -n BUILD CORPUS 2>/dev/null
+
+keep=0
+filters=()
+for a in "$@"; do
+	case $a in
+	--keep) keep=1 ;;
+	-h | --help)
+		sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+		exit 0 ;;
+	*) filters+=("$a") ;;
+	esac
+done
+
+if [[ ! -d $idir/expected ]]; then
+	echo "conformance: corpus not found at $idir, skipped"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+if ! command -v python3 >/dev/null; then
+	echo "conformance: python3 not found (scripts/deps.sh test)" >&2
+	exit 2
+fi
+if [[ ! -x $tool ]] || ! "$tool" --help 2>&1 | grep -q 'esptool'; then
+	n=$(find "$idir/expected" -name '*.image_info_v5.txt' -o -name '*.image_info_v5.chip_*.txt' | wc -l)
+	echo "conformance: $tool not built or without --format esptool yet, skipped"
+	echo "0 passed, 0 failed, $n skipped"
+	exit 0
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/espimg-conf-img.XXXXXX") || exit 2
+export -n TMPDIR 2>/dev/null
+if ((keep)); then
+	echo "conformance: keeping $tmp" >&2
+else
+	trap 'rm -rf -- "$tmp"' EXIT
+fi
+trap 'exit 130' INT TERM
+
+# --- REPORTED ERRORS ------------------------------------------------------------
+# Images esptool 5.3.1 accepts (exit 0, it only prints "invalid" or a warning)
+# in which we report an error, so we exit 1 (contract: any error diagnostic).
+# Key: input path relative to the corpus images directory, plus "|CHIP" for a
+# --chip case.  Value: the error codes we must print, space-separated, sorted;
+# no other error code may appear.  Any accepted image not listed must exit 0.
+# (esptool shows the first group as "invalid" and exits 0; the rest are header
+# values it prints, or warns about, without complaint.)
+sed 's/  */\t/' >"$tmp/reported.tsv" <<'EOF'
+# checksum or SHA-256 mismatch, digest cut short
+KhiemCE22__Security-on-SoC-ESP32__managed_components_espressif__arduino-esp32_libraries_Update_examples_AWS_S3_OTA_Update_StartCounter.ino.bin image.checksum
+bad/bad_checksum.bin image.checksum image.sha256
+bad/bad_checksum_sha_fixed.bin image.checksum
+bad/bad_sha256.bin image.sha256
+bad/flip_mid.bin image.checksum image.sha256
+bad/flip_two_same_mask.bin image.sha256
+bad/header_patched_no_sha_fix.bin image.sha256
+bad/segcount_minus1.bin image.checksum image.sha256
+bad/sig_rsa_image_modified.bin image.checksum image.sha256
+espressif__esptool__test_images_ram_helloworld_helloworld-esp32_edit.bin image.sha256
+bad/trunc_after_checksum.bin image.sha256_truncated
+bad/trunc_half_digest.bin image.sha256_truncated
+# segment count 0 (the checksum byte then sits at 0x1f, inside the old first
+# segment header, so it and the digest mismatch too)
+bad/esp32_bootloader_segcount_0.bin image.checksum image.no_segments image.sha256
+bad/segcount_0.bin image.checksum image.no_segments image.sha256
+# header values: chip id unknown as 16 bits (esptool detects by byte 12),
+# entry point 0, undefined flash mode / size / frequency (C6 has no 0xf)
+bad/chipid_0x0105.bin image.chip_id
+bad/entry_zero.bin image.entry
+bad/flash_mode_7.bin image.flash_mode
+bad/flash_size_nibble_8.bin image.flash_size
+bad/flash_freq_nibble_5.bin image.flash_freq
+bad/synthetic_c6_union_drom.bin image.flash_freq
+bad/synthetic_c6_union_drom.bin|esp32c6 image.flash_freq
+# --chip naming another chip than the header's id (esptool only warns)
+bad/chipid_esp32_in_c3.bin|esp32c3 image.chip_mismatch
+bad/chipid_s3_in_c3.bin|esp32c3 image.chip_mismatch
+bad/chipid_unknown_255.bin|esp32c3 image.chip_mismatch
+espressif__esp-serial-flasher__HW_ESP32_C3_hello_world.bin|esp32s3 image.chip_mismatch
+espressif__esp-serial-flasher__old_HW_ESP32_H4_hello_world.bin|esp32h2 image.chip_mismatch
+# Intel HEX: run 2/3 is the partition table (esptool: "Error processing
+# file 2/3" on stderr, exit 0)
+gen/merge_c3.hex image.magic
+EOF
+
+# --- JSON DEVIATIONS --------------------------------------------------------------
+# Values where our JSON deliberately differs from what esptool prints
+# (../shared/docs/images.md §21).  Key as above, TAB, the field, TAB, why.
+cat >"$tmp/json_dev.tsv" <<'EOF'
+EOF
+
+# --- Cases and truncations ---------------------------------------------------------
+python3 - "$idir" "$tmp" "${filters[@]}" <<'PY' || exit 2
+import os, struct, sys
+
+idir, tmp = sys.argv[1:3]
+filters = sys.argv[3:]
+exp_dir = os.path.join(idir, 'expected')
+os.mkdir(os.path.join(tmp, 'trunc'))
+
+cases = []  # (key, input, chip, txt, rc)
+for root, dirs, files in os.walk(exp_dir):
+    dirs.sort()
+    for fn in sorted(files):
+        if '.image_info_v5.' not in fn or not fn.endswith('.txt'):
+            continue
+        base, suffix = fn.split('.image_info_v5.', 1)
+        if suffix == 'txt':
+            chip = ''
+        elif suffix.startswith('chip_'):
+            chip = suffix[5:-4]
+        else:
+            continue
+        rel = os.path.relpath(os.path.join(root, base), exp_dir)
+        if filters and not any(f in rel for f in filters):
+            continue
+        txt = os.path.join(root, fn)
+        with open(txt[:-4] + '.rc') as f:
+            rc = int(f.read().strip())
+        key = rel + ('|' + chip if chip else '')
+        cases.append((key, os.path.join(idir, rel), chip, txt, rc))
+
+# Truncations: these images, cut where each structure begins and ends.
+TRUNC_IMAGES = [
+    'espressif__esp-serial-flasher__HW_ESP32_C3_hello_world.bin',  # app, digest, padding segment
+    'espressif__esptool__test_images_bootloader_esp32.bin',        # no digest, empty segment
+    'gen/sign_v2_rsa_h2_bootloader.bin',                           # digest, SBv2 sector after
+]
+
+
+def cuts(b):
+    """Cut lengths of image b, the checksum offset and the complete length."""
+    at = set(range(25))
+    pos = 24
+    for _ in range(b[1]):
+        _, length = struct.unpack_from('<II', b, pos)
+        at.update({pos + 1, pos + 4, pos + 7, pos + 8})
+        if length:
+            at.update({pos + 8 + length // 2, pos + 7 + length})
+        pos += 8 + length
+    ck = pos | 15
+    at.update({pos, ck, ck + 1})
+    end = ck + 1
+    if b[23] == 1:
+        at.update({ck + 17, ck + 32, ck + 33})
+        end = ck + 33
+    if len(b) > end:
+        at.add((end + 4095) // 4096 * 4096 + 1)  # inside a signature sector
+    return sorted(x for x in at if x < len(b)), ck, end
+
+
+trunc = []  # (key, path, source image, length, checksum offset, end)
+for name in TRUNC_IMAGES:
+    if filters and not any(f in name for f in filters):
+        continue
+    try:
+        with open(os.path.join(idir, name), 'rb') as f:
+            b = f.read()
+    except OSError:
+        continue
+    lengths, ck, end = cuts(b)
+    for n in lengths:
+        p = os.path.join(tmp, 'trunc', '%s.%d' % (name.replace('/', '_'), n))
+        with open(p, 'wb') as f:
+            f.write(b[:n])
+        trunc.append(('trunc:%s@%d' % (name, n), p, name, n, ck, end))
+
+with open(os.path.join(tmp, 'cases.tsv'), 'w') as f:
+    for c in cases:
+        f.write('\t'.join(map(str, c)) + '\n')
+with open(os.path.join(tmp, 'trunc.tsv'), 'w') as f:
+    for t in trunc:
+        f.write('\t'.join(map(str, t)) + '\n')
+
+# The runs: "id<TAB>format<TAB>chip<TAB>file..." (one esptool run per case,
+# one JSON run per --chip value over every file that uses it).
+runs = []
+batches = {}
+for i, (key, inp, chip, txt, rc) in enumerate(cases):
+    runs.append(('c%03d' % i, 'esptool', chip, [inp]))
+    if chip != 'esp8266':
+        batches.setdefault(chip, []).append(inp)
+for i, t in enumerate(trunc):
+    runs.append(('t%03d' % i, 'esptool', '', [t[1]]))
+if trunc:
+    batches.setdefault('@trunc', []).extend(t[1] for t in trunc)
+for chip, files in sorted(batches.items()):
+    jid = 'j_' + (chip.lstrip('@') or 'auto')
+    runs.append((jid, 'json', '' if chip.startswith('@') else chip,
+                 list(dict.fromkeys(files))))
+with open(os.path.join(tmp, 'runs.tsv'), 'w') as f:
+    for rid, fmt, chip, files in runs:
+        f.write('\t'.join([rid, fmt, chip or '-'] + files) + '\n')
+PY
+
+# --- Run the tool -------------------------------------------------------------------
+mapfile -t runs <"$tmp/runs.tsv"
+jobs=${JOBS:-}
+if [[ ! $jobs =~ ^[1-9][0-9]*$ ]]; then
+	jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null) || jobs=1
+	[[ $jobs =~ ^[1-9][0-9]*$ ]] || jobs=1
+	((jobs > 8)) && jobs=8
+fi
+((jobs > ${#runs[@]})) && jobs=${#runs[@]}
+((jobs < 1)) && jobs=1
+
+run_one() { # run_one LINE
+	local id fmt chip args
+	IFS=$'\t' read -r -a args <<<"$1"
+	id=${args[0]} fmt=${args[1]} chip=${args[2]}
+	args=("${args[@]:3}")
+	if [[ $chip != - ]]; then
+		args=(--chip "$chip" "${args[@]}")
+	fi
+	# (the braces catch bash's own "Segmentation fault" notice)
+	{ "$tool" --format "$fmt" "${args[@]}" </dev/null >"$tmp/$id.out" 2>"$tmp/$id.err"; echo $? >"$tmp/$id.rc"; } 2>/dev/null
+}
+
+pids=()
+for ((w = 0; w < jobs; w++)); do
+	(
+		for ((r = w; r < ${#runs[@]}; r += jobs)); do
+			run_one "${runs[r]}"
+		done
+	) &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do
+	wait "$p" || { echo "conformance: a worker failed" >&2; exit 2; }
+done
+
+# --- Check ----------------------------------------------------------------------------
+python3 - "$idir" "$tmp" <<'PY'
+import difflib, json, os, re, sys
+
+idir, tmp = sys.argv[1:3]
+
+ERR = re.compile(r'^esp-imginfo: .*: offset 0x[0-9a-f]+: error: .* \[([a-z0-9_.]+)\]$', re.M)
+ANY_ERR = re.compile(r'^esp-imginfo: (?:.*: )?error: .*?(?: \[([a-z0-9_.]+)\])?$', re.M)
+SAN = re.compile(r'runtime error:|ERROR: [A-Za-z]*Sanitizer|SUMMARY: [A-Za-z]*Sanitizer')
+# esptool 5.3.1 targets/*.py: IMAGE_CHIP_ID -> CHIP_NAME.
+CHIPS = {0: 'ESP32', 2: 'ESP32-S2', 5: 'ESP32-C3', 9: 'ESP32-S3', 12: 'ESP32-C2',
+         13: 'ESP32-C6', 16: 'ESP32-H2', 18: 'ESP32-P4', 20: 'ESP32-C61',
+         23: 'ESP32-C5', 25: 'ESP32-H21', 28: 'ESP32-H4', 31: 'ESP32-E22',
+         32: 'ESP32-S31'}
+ESPTOOL_MODES = ['QIO', 'QOUT', 'DIO', 'DOUT']
+
+
+def read(path, binary=False):
+    try:
+        with open(path, 'rb') as f:
+            b = f.read()
+    except OSError:
+        return None
+    return b if binary else b.decode('utf-8', 'replace')
+
+
+def table(name):
+    rows = {}
+    for line in read(os.path.join(tmp, name)).splitlines():
+        if line.strip() and not line.startswith('#'):
+            k, *rest = line.split('\t')
+            rows.setdefault(k, []).append(rest)
+    return rows
+
+
+REPORTED = {k: v[0][0].split() for k, v in table('reported.tsv').items()}
+JSON_DEV = {k: {r[0]: r[1] for r in v} for k, v in table('json_dev.tsv').items()}
+used_reported, used_dev = set(), set()
+
+passed = failed = 0
+out_lines = []
+
+
+def result(name, fails, detail=''):
+    global passed, failed
+    if fails:
+        failed += 1
+        out_lines.append('FAIL %s: %s' % (name, '; '.join(fails[:6]) +
+                                         ('; ...' if len(fails) > 6 else '')))
+        if detail:
+            out_lines.append(detail.rstrip('\n'))
+    else:
+        passed += 1
+
+
+def run(rid):
+    rc = read(os.path.join(tmp, rid + '.rc'))
+    return (int(rc) if rc and rc.strip().lstrip('-').isdigit() else -1,
+            read(os.path.join(tmp, rid + '.out'), True) or b'',
+            read(os.path.join(tmp, rid + '.err')) or '')
+
+
+def crash_checks(rc, err, fails):
+    if rc < 0 or rc >= 3:
+        first = err.strip().splitlines()[:1]
+        fails.append('exit %d%s' % (rc, ' (%s)' % first[0][:160] if first else ''))
+    m = SAN.search(err)
+    if m:
+        fails.append('sanitizer report: %s' % err[m.start():].splitlines()[0][:160])
+
+
+def short_diff(want, got):
+    d = difflib.unified_diff(want.decode('utf-8', 'replace').splitlines(),
+                             got.decode('utf-8', 'replace').splitlines(),
+                             'esptool', 'ours', lineterm='', n=1)
+    return ''.join('    %s\n' % l for l in list(d)[2:22])
+
+
+def expected_stdout(txt):
+    """esptool's stdout: the .txt minus the banner, cut at "[stderr]"."""
+    b = read(txt, True)
+    b = b.split(b'\n', 1)[1] if b'\n' in b else b''
+    i = b.find(b'[stderr]\n')
+    if i == 0 or (i > 0 and b[i - 1:i] == b'\n'):
+        b = b[:i]
+    return b
+
+
+def err_codes(err):
+    return sorted(m.group(1) or '?' for m in ANY_ERR.finditer(err))
+
+
+def esp8266_read(want, chip):
+    return chip == 'esp8266' or b'Detected image type: ESP8266\n' in want
+
+
+# --- esptool format, corpus cases ---------------------------------------------
+cases = [l.rstrip('\n').split('\t') for l in open(os.path.join(tmp, 'cases.tsv'))]
+for i, (key, inp, chip, txt, ref_rc) in enumerate(cases):
+    ref_rc = int(ref_rc)
+    rc, out, err = run('c%03d' % i)
+    want = expected_stdout(txt)
+    fails, detail = [], ''
+    crash_checks(rc, err, fails)
+    if esp8266_read(want, chip):
+        kind = 'esp8266'
+    elif ref_rc == 0:
+        kind = 'accept'
+    else:
+        kind = 'reject'
+    if kind == 'accept':
+        codes = REPORTED.get(key)
+        if codes is not None:
+            used_reported.add(key)
+            if rc != 1:
+                fails.append('exit %d, want 1 (we report %s)' % (rc, ' '.join(codes)))
+            if err_codes(err) != codes:
+                fails.append('error codes %s, want %s' % (' '.join(err_codes(err)) or 'none',
+                                                         ' '.join(codes)))
+            elif not ERR.search(err):
+                fails.append('no "offset 0x..: error:" line on stderr')
+        elif rc != 0:
+            first = [l for l in err.splitlines() if 'error' in l][:1]
+            fails.append('exit %d, esptool 0%s' % (rc, ' (%s)' % first[0][:160] if first else ''))
+        if out != want:
+            fails.append('stdout differs from esptool')
+            detail = short_diff(want, out)
+    else:
+        if kind == 'esp8266' and chip == 'esp8266':
+            if rc not in (1, 2):
+                fails.append('exit %d, want 1 or 2 (--chip esp8266)' % rc)
+            elif not ANY_ERR.search(err):
+                fails.append('no error line on stderr')
+        else:
+            if rc != 1:
+                fails.append('exit %d, want 1 (esptool %s)' % (rc, 'reads ESP8266' if kind == 'esp8266' else 'exit %d' % ref_rc))
+            if not ERR.search(err):
+                fails.append('no "offset 0x..: error:" line on stderr')
+        if kind == 'reject' and out != want:
+            fails.append('stdout differs from what esptool printed before failing')
+            detail = short_diff(want, out)
+        if kind == 'esp8266':
+            line = b'Detected image type: ESP8266\n'
+            if line in want:  # up to that line, exactly
+                head = want[:want.index(line) + len(line)]
+                if out != head:
+                    fails.append('stdout is not esptool\'s up to its ESP8266 detection')
+                    detail = short_diff(head, out)
+            elif want[:len(out)] != out or (out and not out.endswith(b'\n')):
+                fails.append('stdout is not the start of esptool\'s')
+                detail = short_diff(want, out)
+    result(key, fails, detail)
+
+for k in sorted(set(REPORTED) - used_reported):
+    if any(c[0] == k for c in cases):
+        result(k, ['listed in REPORTED ERRORS, but esptool rejects it or reads ESP8266'])
+
+# --- truncations, esptool format -------------------------------------------------------
+trunc = [l.rstrip('\n').split('\t') for l in open(os.path.join(tmp, 'trunc.tsv'))]
+
+
+def trunc_model(b, n, ck, end, full):
+    """esptool's exit class and stdout for the first n bytes of image b
+    (full: its stdout for the whole file).  A cut inside the first 24 bytes:
+    esptool fails on 1..8 bytes before printing, else detects the chip from
+    the last byte it got (byte 23 must be 0/1) and byte 12 (0 when absent)
+    and fails in the parser; ESP8266 is where we stop.  A cut before the
+    checksum byte: the two lines, then a failure.  A cut inside the digest:
+    everything, with the digest "invalid"."""
+    if n <= 8:
+        return 1, b''
+    if n < 24:
+        name = CHIPS.get(b[12] if n > 12 else 0) if b[n - 1] in (0, 1) else None
+        return 1, b'Image size: %d bytes\nDetected image type: %s\n' % (
+            n, (name or 'ESP8266').encode())
+    if n <= ck:
+        return 1, b'Image size: %d bytes\nDetected image type: %s\n' % (n, CHIPS[b[12]].encode())
+    lines = full.split(b'\n')
+    lines[0] = b'Image size: %d bytes' % n
+    if n < end:
+        lines = [l.replace(b' (valid)', b' (invalid)') if l.startswith(b'Validation hash: ')
+                 else l for l in lines]
+        return 1, b'\n'.join(lines)
+    return 0, b'\n'.join(lines)
+
+
+images = {}
+for i, (key, path, name, n, ck, end) in enumerate(trunc):
+    n, ck, end = int(n), int(ck), int(end)
+    if name not in images:
+        images[name] = (read(os.path.join(idir, name), True),
+                        expected_stdout(os.path.join(idir, 'expected', name + '.image_info_v5.txt')))
+    b, full = images[name]
+    want_rc, want = trunc_model(b, n, ck, end, full)
+    rc, out, err = run('t%03d' % i)
+    fails, detail = [], ''
+    crash_checks(rc, err, fails)
+    if rc != want_rc:
+        fails.append('exit %d, want %d' % (rc, want_rc))
+    if want_rc and not ERR.search(err):
+        fails.append('no "offset 0x..: error:" line on stderr')
+    if out != want:
+        fails.append('stdout differs from esptool\'s behaviour')
+        detail = short_diff(want, out)
+    result(key, fails, detail)
+
+# --- JSON ------------------------------------------------------------------------
+def scrape(text):
+    """The values esptool's image-info text shows, as a dict."""
+    v = {'segments': []}
+    section = None
+    for line in text.split('\n'):
+        if re.fullmatch(r'=+', line):
+            continue
+        m = re.fullmatch(r'(\S+) Image Header', line)
+        if m:
+            v['chip'] = m.group(1)
+            section = 'header'
+            continue
+        if line in ('Application Information', 'Bootloader Information'):
+            section = line.split()[0].lower()
+            v[section] = {}
+            continue
+        if section in ('application', 'bootloader') and ': ' in line:
+            k, _, val = line.partition(': ')
+            v[section][k] = val
+            continue
+        m = re.fullmatch(r' *(\d+)  0x([0-9a-f]+)  0x([0-9a-f]{8})  0x([0-9a-f]{8})  (.*)', line)
+        if m:
+            v['segments'].append((int(m.group(1)), int(m.group(2), 16), int(m.group(3), 16),
+                                  int(m.group(4), 16), m.group(5)))
+            continue
+        pats = [
+            (r'Entry point: +0x([0-9a-f]+)', lambda m: ('entry', int(m.group(1), 16))),
+            (r'Entry point not set', lambda m: ('entry', 0)),
+            (r'Segments: (\d+)', lambda m: ('count', int(m.group(1)))),
+            (r'Flash size: (\S+)', lambda m: ('flash_size', m.group(1))),
+            (r'Warning: Invalid flash size \(0x([0-9a-f]+)\)', lambda m: ('flash_size_bad', int(m.group(1), 16))),
+            (r'Flash freq: (\S+)', lambda m: ('flash_freq', m.group(1))),
+            (r'Warning: Invalid flash frequency \(0x([0-9a-f]+)\)', lambda m: ('flash_freq_bad', int(m.group(1), 16))),
+            (r'Flash mode: (\S+)', lambda m: ('flash_mode', ESPTOOL_MODES.index(m.group(1)))),
+            (r'Warning: Invalid flash mode \((\d+)\)', lambda m: ('flash_mode', int(m.group(1)))),
+            (r'WP pin: 0x([0-9a-f]+)( \(disabled\))?', lambda m: ('wp_pin', int(m.group(1), 16))),
+            (r'Flash pins drive settings: clk_drv: 0x(\w+), q_drv: 0x(\w+), d_drv: 0x(\w+), '
+             r'cs0_drv: 0x(\w+), hd_drv: 0x(\w+), wp_drv: 0x(\w+)',
+             lambda m: ('drive', [int(x, 16) for x in m.groups()])),
+            (r'Chip ID: (\d+) \((.*)\)', lambda m: ('chip_id', int(m.group(1)))),
+            (r'Minimal chip revision: v(\d+)\.(\d+), \(legacy min_rev = (\d+)\)',
+             lambda m: ('min_rev', (int(m.group(1)) * 100 + int(m.group(2)), int(m.group(3))))),
+            (r'Maximal chip revision: v(\d+)\.(\d+)',
+             lambda m: ('max_rev', int(m.group(1)) * 100 + int(m.group(2)))),
+            (r'Checksum: 0x([0-9a-f]{2}) \(valid\)',
+             lambda m: ('checksum', (int(m.group(1), 16), int(m.group(1), 16), True))),
+            (r'Checksum: 0x([0-9a-f]{2}) \(invalid - calculated 0x([0-9a-f]{2})\)',
+             lambda m: ('checksum', (int(m.group(1), 16), int(m.group(2), 16), False))),
+            (r'Validation hash: ([0-9a-f]{64}) \((valid|invalid)\)',
+             lambda m: ('sha256', (m.group(1), m.group(2) == 'valid'))),
+        ]
+        for p, f in pats:
+            m = re.fullmatch(p, line)
+            if m:
+                k, val = f(m)
+                v[k] = val
+                break
+    return v
+
+
+def rev(text):
+    a, b = text.split('.')
+    return int(a) * 100 + int(b)
+
+
+def compare(key, v, img, chip_forced, want_status, dev, fails):
+    """Compares scraped esptool values v with one of our JSON images."""
+    def check(field, ours, theirs):
+        if ours == theirs:
+            return
+        if field in dev:
+            used_dev.add((key, field))
+            return
+        fails.append('%s: ours %r, esptool %r' % (field, ours, theirs))
+
+    def get(*path):
+        x = img
+        for p in path:
+            if not isinstance(x, dict):
+                return None
+            x = x.get(p)
+        return x
+
+    check('status', get('status'), want_status)
+    check('chip.name', get('chip', 'name'), v.get('chip'))
+    check('chip.forced', get('chip', 'forced'), chip_forced)
+    check('header.entry_point', get('header', 'entry_point'), v.get('entry'))
+    check('header.segment_count', get('header', 'segment_count'), v.get('count'))
+    if 'flash_size' in v:
+        check('header.flash_size', get('header', 'flash_size'), v['flash_size'])
+    else:
+        check('header.flash_size', get('header', 'flash_size'), None)
+        check('header.flash_size_code', get('header', 'flash_size_code'), v.get('flash_size_bad', 0) >> 4)
+    if 'flash_freq' in v:
+        check('header.flash_freq', get('header', 'flash_freq'), v['flash_freq'])
+    else:
+        check('header.flash_freq', get('header', 'flash_freq'), None)
+        check('header.flash_freq_code', get('header', 'flash_freq_code'), v.get('flash_freq_bad'))
+    check('header.flash_mode', get('header', 'flash_mode'), v.get('flash_mode'))
+    check('extended_header.wp_pin', get('extended_header', 'wp_pin'), v.get('wp_pin'))
+    check('extended_header.wp_pin_disabled', get('extended_header', 'wp_pin_disabled'),
+          v.get('wp_pin') == 0xEE)
+    d = get('extended_header', 'drive') or {}
+    check('extended_header.drive', [d.get(k) for k in ('clk', 'q', 'd', 'cs0', 'hd', 'wp')],
+          v.get('drive'))
+    check('extended_header.chip_id', get('extended_header', 'chip_id'), v.get('chip_id'))
+    mr = v.get('min_rev', (None, None))
+    check('extended_header.min_chip_rev_full', get('extended_header', 'min_chip_rev_full'), mr[0])
+    check('extended_header.min_chip_rev_legacy', get('extended_header', 'min_chip_rev_legacy'), mr[1])
+    check('extended_header.max_chip_rev_full', get('extended_header', 'max_chip_rev_full'), v.get('max_rev'))
+
+    segs = get('segments') or []
+    ours = []
+    for s in segs:
+        length = s.get('length', 0)
+        if s.get('load_addr'):
+            length = (length + 3) & ~3  # esptool shows the length padded to 4
+        ours.append((s.get('index'), length, s.get('load_addr'), s.get('header_offset'),
+                     ', '.join(s.get('memory_types') or [])))
+    if ours != v['segments']:
+        for a, b in zip(ours + [None] * len(v['segments']), v['segments'] + [None] * len(ours)):
+            if a != b:
+                check('segments', a, b)
+                break
+
+    ck = v.get('checksum')
+    if ck:
+        check('checksum.stored', get('checksum', 'stored'), ck[0])
+        check('checksum.computed', get('checksum', 'computed'), ck[1])
+        check('checksum.valid', get('checksum', 'valid'), ck[2])
+    sha = v.get('sha256')
+    if sha:
+        check('sha256.computed', get('sha256', 'computed'), sha[0])
+        check('sha256.valid', get('sha256', 'valid'), sha[1])
+    else:
+        check('sha256', get('sha256'), None)
+
+    app = v.get('application')
+    a = get('app_desc')
+    if app is None:
+        # esptool prints nothing when the magic word is missing; our
+        # app_desc is null then too.
+        check('app_desc', a is not None, False)
+    elif not isinstance(a, dict):
+        check('app_desc', a, 'present')
+    else:
+        date, _, time = app.get('Compile time', '').partition(' ')
+        check('app_desc.project_name', a.get('project_name'), app.get('Project name'))
+        check('app_desc.version', a.get('version'), app.get('App version'))
+        check('app_desc.date time', '%s %s' % (a.get('date'), a.get('time')), app.get('Compile time'))
+        check('app_desc.app_elf_sha256', a.get('app_elf_sha256'), app.get('ELF file SHA256'))
+        check('app_desc.idf_ver', a.get('idf_ver'), app.get('ESP-IDF'))
+        check('app_desc.min_efuse_blk_rev_full', a.get('min_efuse_blk_rev_full'),
+              rev(app.get('Minimal eFuse block revision', '0.0')))
+        check('app_desc.max_efuse_blk_rev_full', a.get('max_efuse_blk_rev_full'),
+              rev(app.get('Maximal eFuse block revision', '0.0')))
+        mmu = app.get('MMU page size')
+        check('app_desc.mmu_page_size', a.get('mmu_page_size'),
+              int(mmu.split()[0]) * 1024 if mmu else None)
+        check('app_desc.secure_version', a.get('secure_version'), int(app.get('Secure version', -1)))
+    boot = v.get('bootloader')
+    bd = get('bootloader_desc')
+    if boot is None:
+        check('bootloader_desc', bd is not None, False)
+    elif not isinstance(bd, dict):
+        check('bootloader_desc', bd, 'present')
+    else:
+        check('bootloader_desc.version', bd.get('version'), int(boot.get('Bootloader version', -1)))
+        check('bootloader_desc.idf_ver', bd.get('idf_ver'), boot.get('ESP-IDF'))
+        check('bootloader_desc.date_time', bd.get('date_time'), boot.get('Compile time'))
+    check('kind', get('kind'), 'app' if app else 'bootloader' if boot else 'unknown')
+
+
+docs = {}
+for fn in sorted(os.listdir(tmp)):
+    if fn.startswith('j_') and fn.endswith('.rc'):
+        rid = fn[:-3]
+        rc, out, err = run(rid)
+        fails = []
+        crash_checks(rc, err, fails)
+        doc = None
+        try:
+            doc = json.loads(out.decode('utf-8'))
+            if doc.get('schema') != 'espimg.image/1':
+                fails.append('schema %r' % doc.get('schema'))
+        except (ValueError, AttributeError) as e:
+            fails.append('output is not JSON: %s' % str(e)[:120])
+        if fails:
+            result('json run %s' % rid[2:], fails)
+        docs[rid[2:]] = doc if isinstance(doc, dict) else {}
+
+
+def images_for(batch, path):
+    return [im for im in docs.get(batch, {}).get('images') or []
+            if isinstance(im, dict) and im.get('file') == path]
+
+
+for key, inp, chip, txt, ref_rc in cases:
+    if chip == 'esp8266':
+        continue
+    ims = images_for(chip or 'auto', inp)
+    want = expected_stdout(txt)
+    fails = []
+    dev = JSON_DEV.get(key, {})
+    if not ims:
+        fails.append('no image for this file in the JSON output')
+    elif int(ref_rc) != 0 or esp8266_read(want, chip):
+        if any(im.get('status') == 'ok' for im in ims):
+            fails.append('status "ok" but esptool %s' % ('reads ESP8266' if int(ref_rc) == 0 else 'fails'))
+    else:
+        text = want.decode('utf-8', 'replace')
+        parts = re.split(r'\n=+\nProcessing file \d+/\d+, offset: (0x[0-9a-f]+), size: \d+ bytes\n=+\n', text)
+        if len(parts) > 1:  # Intel HEX: one section per run
+            for addr, sect in zip(parts[1::2], parts[2::2]):
+                if ' Image Header\n' not in sect:
+                    continue
+                im = [x for x in ims if x.get('address') == int(addr, 16)]
+                if len(im) != 1:
+                    fails.append('run at %s: %d JSON images' % (addr, len(im)))
+                    continue
+                sub = []
+                compare(key, scrape(sect), im[0], False, 'ok', dev, sub)
+                fails += ['run at %s: %s' % (addr, f) for f in sub]
+        elif len(ims) != 1:
+            fails.append('%d JSON images for one file' % len(ims))
+        else:
+            compare(key, scrape(text), ims[0], bool(chip),
+                    'invalid' if key in REPORTED else 'ok', dev, fails)
+    result('json:' + key, fails)
+
+for key, path, name, n, ck, end in trunc:
+    ims = images_for('trunc', path)
+    fails = []
+    complete = int(n) >= int(end)
+    if len(ims) != 1:
+        fails.append('%d JSON images for one file' % len(ims))
+    else:
+        st = ims[0].get('status')
+        if st != ('ok' if complete else 'invalid'):
+            fails.append('status %r, want %r' % (st, 'ok' if complete else 'invalid'))
+        if not complete and not ims[0].get('errors'):
+            fails.append('no errors listed')
+    result('json:' + key, fails)
+
+for key, fields in sorted(JSON_DEV.items()):
+    for field in sorted(fields):
+        if (key, field) not in used_dev and any(c[0] == key for c in cases):
+            result('json:' + key, ['JSON DEVIATIONS entry %r is not needed any more' % field])
+
+if out_lines:
+    print('\n'.join(out_lines))
+print('%d passed, %d failed' % (passed, failed))
+sys.exit(1 if failed else 0)
+PY
