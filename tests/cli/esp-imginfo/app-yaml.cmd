@@ -1,0 +1,1 @@
+--format yaml @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--chip ESP32 -q @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--elf - @SYNTH@/app.bin

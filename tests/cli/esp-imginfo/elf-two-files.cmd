@@ -1,0 +1,1 @@
+--elf @OUT@ @SYNTH@/app.bin @SYNTH@/boot.bin

@@ -1,0 +1,1 @@
+@SYNTH@/esp8266.bin

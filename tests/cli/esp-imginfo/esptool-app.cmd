@@ -1,0 +1,1 @@
+--format esptool @SYNTH@/app.bin

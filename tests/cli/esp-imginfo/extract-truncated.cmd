@@ -1,0 +1,1 @@
+-q --extract-segments @OUT@ @SYNTH@/trunc.bin

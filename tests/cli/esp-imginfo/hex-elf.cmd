@@ -1,0 +1,1 @@
+-q --elf @OUT@ @SYNTH@/merged.hex

@@ -1,0 +1,1 @@
+--format json tests/cli/esp-imginfo/data/empty.hex

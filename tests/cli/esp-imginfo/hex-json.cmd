@@ -1,0 +1,1 @@
+--format json @SYNTH@/merged.hex

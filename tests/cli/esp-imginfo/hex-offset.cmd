@@ -1,0 +1,1 @@
+--offset 0x10 -q @SYNTH@/merged.hex

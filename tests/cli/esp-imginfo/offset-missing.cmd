@@ -1,0 +1,1 @@
+-q @SYNTH@/offset.bin

@@ -1,0 +1,1 @@
+-q --offset 0x100000 @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--offset 0x1000 --format json @SYNTH@/offset.bin

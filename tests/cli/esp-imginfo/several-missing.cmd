@@ -1,0 +1,1 @@
+-q @SYNTH@/badsum.bin tests/cli/esp-imginfo/no-such-file.bin @SYNTH@/app.bin

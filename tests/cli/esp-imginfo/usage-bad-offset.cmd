@@ -1,0 +1,1 @@
+--offset 4K @SYNTH@/app.bin
