@@ -124,13 +124,20 @@ check-conformance: all
 	@BUILD=$(BUILD) tests/run-all.sh conformance
 
 # ---------------------------------------------------------------- demo
-demo: all
+DEMO_IMAGE_ARGS := --chip esp32c3 --app hello_world,v1.0.0 --seg dram,2K \
+	--seg iram,16K --seg irom,64K
+demo: all $(BUILD)/tests/mkimage
 	@mkdir -p $(BUILD)/demo
 	@echo '$$ gen-partitions --flash-size 4MB --format text partitions/partitions_ota_user.csv $(BUILD)/demo/partitions_ota_user.bin'
 	@$(BUILD)/bin/gen-partitions --flash-size 4MB --format text \
 		partitions/partitions_ota_user.csv $(BUILD)/demo/partitions_ota_user.bin
 	@echo
 	@echo "wrote $(BUILD)/demo/partitions_ota_user.bin ($$(wc -c < $(BUILD)/demo/partitions_ota_user.bin) bytes)"
+	@echo
+	@echo '$$ mkimage $(DEMO_IMAGE_ARGS) -o $(BUILD)/demo/hello_world.bin'
+	@$(BUILD)/tests/mkimage $(DEMO_IMAGE_ARGS) -o $(BUILD)/demo/hello_world.bin
+	@echo '$$ esp-imginfo $(BUILD)/demo/hello_world.bin'
+	@$(BUILD)/bin/esp-imginfo $(BUILD)/demo/hello_world.bin
 
 # ---------------------------------------------------------------- fuzz
 FUZZ_TIME ?= 30
