@@ -58,7 +58,10 @@ typedef struct espimg_source {
 	uint64_t size; /* total bytes in the source */
 } espimg_source;
 
-/* A source over a memory buffer (which must outlive the source). */
+/* A source over a memory buffer (which must outlive the source). Its
+ * read_at cannot see the buffer's length (the source allocates nothing), so
+ * callers must keep reads within [0, size): clamp len to size - offset.
+ * espimg_image_read() and espimg_image_to_elf() do. */
 ESPIMG_API void espimg_source_mem(espimg_source *src, const void *buf,
 				  size_t len);
 
