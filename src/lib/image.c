@@ -781,19 +781,24 @@ static int parse_image(parse *ps, const espimg_image_opts *opts)
 			ERR(ps, "image.empty", 0, "the file is empty");
 		return ESPIMG_EFORMAT;
 	}
+	memset(h, 0, sizeof(h));
 	n = rd_read(&ps->r, h, sizeof(h));
 	if (n < 0)
 		return (int)n;
-	if (h[0] == ESPIMG_IMAGE_MAGIC_ESP8266_V2) {
-		ERR(ps, "image.esp8266", 0,
-		    "magic 0xea: an ESP8266 \"v2\" image; espimg handles ESP32-family images only");
-		return ESPIMG_EUNSUPPORTED;
-	}
-	if (h[0] != ESPIMG_IMAGE_MAGIC) {
+	if (h[0] != ESPIMG_IMAGE_MAGIC && h[0] != ESPIMG_IMAGE_MAGIC_ESP8266_V2) {
 		ERR(ps, "image.magic", 0,
 		    "not an ESP image: the first byte is 0x%02x, expected 0xe9%s",
 		    h[0], magic_hint(h[0]));
 		return ESPIMG_EFORMAT;
+	}
+	/* Whatever is there is decoded (missing bytes read as 0), also when
+	 * the parse stops here: esptool's text up to its failure depends on
+	 * these bytes (its chip detection). */
+	decode_header(img, h);
+	if (h[0] == ESPIMG_IMAGE_MAGIC_ESP8266_V2) {
+		ERR(ps, "image.esp8266", 0,
+		    "magic 0xea: an ESP8266 \"v2\" image; espimg handles ESP32-family images only");
+		return ESPIMG_EUNSUPPORTED;
 	}
 	if (n < (int64_t)ESPIMG_IMAGE_HEADER_SIZE) {
 		ERR(ps, "image.truncated", 0,
@@ -801,7 +806,6 @@ static int parse_image(parse *ps, const espimg_image_opts *opts)
 		    (size_t)n, ESPIMG_IMAGE_HEADER_SIZE);
 		return ESPIMG_EFORMAT;
 	}
-	decode_header(img, h);
 	img->stage = ESPIMG_STAGE_HEADER;
 	rc = check_header(ps, h, opts->chip);
 	if (rc == ESPIMG_EUNSUPPORTED)

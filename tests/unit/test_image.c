@@ -518,9 +518,14 @@ Test(image, esp8266)
 	/* Magic 0xEA: ESP8266 "v2" image. */
 	memset(b, 0, sizeof(b));
 	b[0] = 0xEA;
+	b[12] = 5;
 	r = parse(b, sizeof(b));
 	cr_expect_eq(r.rc, ESPIMG_EUNSUPPORTED);
 	expect_diag(&r, "image.esp8266", ESPIMG_SEV_ERROR, 0);
+	cr_expect_eq(r.img->stage, ESPIMG_STAGE_NONE);
+	cr_expect_eq(r.img->magic, 0xEA);
+	cr_expect_eq(r.img->chip_id, 5); /* decoded all the same */
+	cr_expect_null(r.img->chip);
 	done(&r);
 
 	/* 0xE9 with an 8-byte header: byte 12 is a segment length byte, byte
@@ -579,6 +584,14 @@ Test(image, header_truncated)
 		cr_expect_eq(r.rc, ESPIMG_EFORMAT, "%zu", n);
 		cr_expect_eq(r.img->stage, ESPIMG_STAGE_NONE);
 		expect_diag(&r, "image.truncated", ESPIMG_SEV_ERROR, 0);
+		/* The bytes present are decoded, the rest read as 0 (a
+		 * renderer follows esptool's detection from them). */
+		cr_expect_eq(r.img->magic, 0xE9);
+		cr_expect_eq(r.img->segment_count, n > 1 ? 3 : 0);
+		cr_expect_eq(r.img->chip_id, n > 12 ? 5 : 0, "%zu", n);
+		cr_expect_eq(r.img->max_rev_full, n > 18 ? 99 : n > 17 ? 99 & 0xFF : 0);
+		cr_expect_eq(r.img->wp_pin, n > 8 ? 0xEE : 0);
+		cr_expect_null(r.img->chip);
 		done(&r);
 	}
 	free(b);
