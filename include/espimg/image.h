@@ -300,7 +300,9 @@ ESPIMG_API int espimg_image_emit(const espimg_image *img, const char *file,
  * `address` (its "address" key; -1 = not from a HEX run, null, as
  * espimg_image_emit writes). img may be NULL for an input that yielded no
  * image: the keys are still all there, empty, and "status" is
- * "unreadable" when diags hold an "io.*" error, "invalid" otherwise. */
+ * "unreadable" when diags hold an "io.*" error, "invalid" when they hold
+ * another error, "not-an-image" otherwise (a HEX run that is not an image,
+ * such as a partition table). */
 ESPIMG_API int espimg_image_emit_run(const espimg_image *img, const char *file,
 				     int64_t address,
 				     const espimg_diag_list *diags,

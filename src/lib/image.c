@@ -744,20 +744,29 @@ static int find_signatures(parse *ps)
 			     b->index, b->offset, b->crc_stored, b->crc_computed);
 	}
 
-	/* Secure Boot v1 (ESP32 only): a zero version word and a raw P-256
+	/* Secure Boot v1 (ESP32 only): a version word and a raw P-256
 	 * signature right after the image (ESP-IDF secure boot v1;
-	 * espsecure sign_data --version 1). */
+	 * espsecure sign_data --version 1). Only where a signer puts it:
+	 * the trailer ends the file (espsecure), or only the padding to the
+	 * next 64 KiB boundary follows it (ESP-IDF's --secure-pad). Anywhere
+	 * else 68 bytes after an image are just the next data. */
+	uint64_t v1_end = end + IMG_SIG_V1_SIZE;
+	uint64_t v1_page = (v1_end + 0xFFFFu) & ~(uint64_t)0xFFFFu;
 	if (img->nsig == 0 && img->chip->image_id == 0 &&
-	    end + IMG_SIG_V1_SIZE <= ps->r.size) {
+	    (v1_end == ps->r.size || v1_page == ps->r.size)) {
 		n = read_at(ps, end, sector, IMG_SIG_V1_SIZE);
 		if (n < 0)
 			return n;
-		if (n == IMG_SIG_V1_SIZE && espimg_le32(sector) == 0 &&
+		if (n == IMG_SIG_V1_SIZE && espimg_le32(sector) < 256 &&
 		    !all_bytes(sector + 4, 64, 0xFF) &&
 		    !all_bytes(sector + 4, 64, 0x00)) {
 			img->has_sig_v1 = true;
 			img->sig_v1_offset = end;
-			img->sig_v1_version = 0;
+			img->sig_v1_version = espimg_le32(sector);
+			if (img->sig_v1_version != 0)
+				WARN(ps, "image.sig_v1_version", end,
+				     "Secure Boot v1 signature at 0x%" PRIx64 " has version %" PRIu32 "; only version 0 is defined",
+				     ps->base + end, img->sig_v1_version);
 		}
 	}
 	return 0;

@@ -110,8 +110,13 @@ static int has_code_prefix(const espimg_diag_list *diags, const char *prefix)
 static const char *image_status(const espimg_image *img,
 				const espimg_diag_list *diags)
 {
-	if (!img)
-		return has_code_prefix(diags, "io.") ? "unreadable" : "invalid";
+	if (!img) {
+		if (has_code_prefix(diags, "io."))
+			return "unreadable";
+		/* A HEX run that holds something else (a partition table)
+		 * carries only a note. */
+		return espimg_diag_errors(diags) ? "invalid" : "not-an-image";
+	}
 	if (has_code(diags, "image.esp8266"))
 		return "unsupported";
 	if (espimg_diag_errors(diags))

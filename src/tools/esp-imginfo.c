@@ -724,6 +724,24 @@ static int describe_hex(struct run *run, struct input *in)
 			puts(line);
 			print_rule(w);
 		}
+		/* A merged HEX file holds more than images: a run that does not
+		 * start with an image magic (the partition table, otadata) is
+		 * noted, not an error.  esptool logs it on stderr and goes on. */
+		if (n > 1 && hr->len > 0 && hr->data[0] != ESPIMG_IMAGE_MAGIC &&
+		    hr->data[0] != ESPIMG_IMAGE_MAGIC_ESP8266_V2) {
+			espimg_diag_clear(run->diags);
+			espimg_diag_add(run->diags, ESPIMG_SEV_NOTE,
+					"ihex.not_image", in->name, 0, 0,
+					(int64_t)hr->address,
+					"run %zu of %zu at 0x%" PRIx32 " (%zu bytes) is not an image%s",
+					i + 1, n, hr->address, hr->len,
+					hr->len >= 2 && hr->data[0] == 0xAA &&
+							hr->data[1] == 0x50
+						? ": it starts like a partition table"
+						: "");
+			describe_nothing(run, in, hr->address);
+			continue;
+		}
 		/* esptool decodes every later run as the chip it detected in
 		 * the first one; --format esptool follows it. */
 		st = describe(run, in, &src, hr->address, hr->address,

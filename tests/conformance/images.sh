@@ -158,9 +158,6 @@ bad/chipid_s3_in_c3.bin|esp32c3 image.chip_mismatch
 bad/chipid_unknown_255.bin|esp32c3 image.chip_mismatch
 espressif__esp-serial-flasher__HW_ESP32_C3_hello_world.bin|esp32s3 image.chip_mismatch
 espressif__esp-serial-flasher__old_HW_ESP32_H4_hello_world.bin|esp32h2 image.chip_mismatch
-# Intel HEX: run 2/3 is the partition table (esptool: "Error processing
-# file 2/3" on stderr, exit 0)
-gen/merge_c3.hex image.magic
 EOF
 
 # --- JSON DEVIATIONS --------------------------------------------------------------

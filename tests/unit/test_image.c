@@ -1443,12 +1443,33 @@ Test(image, signatures_v1)
 	r = parse(b, len - 1);
 	cr_expect_not(r.img->has_sig_v1);
 	done(&r);
-	/* Version word not 0, or an erased signature: none. */
+	/* More data after it (a dump, the next partition): not a trailer. */
+	{
+		uint8_t *more = malloc(len + 100);
+		cr_assert_not_null(more);
+		memcpy(more, b, len);
+		memset(more + len, 0x5A, 100);
+		r = parse(more, len + 100);
+		cr_expect_not(r.img->has_sig_v1);
+		done(&r);
+		free(more);
+	}
+	/* Version word not 0: reported, with a warning at the trailer. */
 	b[ilen] = 1;
+	r = parse(b, len);
+	cr_expect(r.img->has_sig_v1);
+	cr_expect_eq(r.img->sig_v1_version, 1);
+	expect_diag(&r, "image.sig_v1_version", ESPIMG_SEV_WARNING,
+		    (int64_t)ilen);
+	done(&r);
+	/* A version word that is not a small number: not a trailer. */
+	b[ilen + 3] = 0x80;
 	r = parse(b, len);
 	cr_expect_not(r.img->has_sig_v1);
 	done(&r);
 	b[ilen] = 0;
+	b[ilen + 3] = 0;
+	/* An erased signature: none. */
 	memset(b + ilen + 4, 0xFF, 64);
 	r = parse(b, len);
 	cr_expect_not(r.img->has_sig_v1);
