@@ -773,7 +773,11 @@ static int describe_file(struct run *run, const char *path)
 		input_close(&in);
 		return status;
 	}
-	if (in.src.read_at(in.src.ctx, 0, head, sizeof(head), &got)) {
+	/* A memory source does not bound reads itself (image.h): clamp. */
+	if (in.src.read_at(in.src.ctx, 0, head,
+			   in.src.size < sizeof(head) ? (size_t)in.src.size
+						      : sizeof(head),
+			   &got)) {
 		input_error(run, &in, ESPIMG_EIO, errno, 0);
 		describe_nothing(run, &in, -1);
 		input_close(&in);
