@@ -308,6 +308,26 @@ ESPIMG_API int espimg_image_emit_run(const espimg_image *img, const char *file,
 				     const espimg_diag_list *diags,
 				     espimg_emitter *e);
 
+/* The description of one image for people (esp-imginfo's --format text):
+ * a title line "FILE: CHIP KIND, SIZE bytes: STATUS" (" at 0xADDR" after
+ * FILE for a HEX run at flash `address`, " at offset 0xN" for an image
+ * not at offset 0; STATUS as in espimg_image_emit_run), then one labelled
+ * line, or a small table, per part of the image: chip, flash, entry, pins,
+ * segments, checksum, sha256, app or bootloader, signatures.  Digests are
+ * printed whole.  Text from the image is its C string, each byte that is
+ * not part of a printable UTF-8 character shown as \xNN and a backslash
+ * as \\, so it never holds control characters.  img may be NULL; it and
+ * an image whose header could not be read get the title line only
+ * ("FILE: no image: STATUS").  diags (may be NULL) only decide the status;
+ * they are not repeated.  Returns ESPIMG_OK with the text in *text
+ * (malloc'd, NUL-terminated, ends with a newline; caller frees) and its
+ * length in *len (may be NULL); ESPIMG_EINVAL when text is NULL;
+ * ESPIMG_ENOMEM. */
+ESPIMG_API int espimg_image_text(const espimg_image *img, const char *file,
+				 int64_t address,
+				 const espimg_diag_list *diags, char **text,
+				 size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

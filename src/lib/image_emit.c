@@ -107,7 +107,8 @@ static int has_code_prefix(const espimg_diag_list *diags, const char *prefix)
 	return 0;
 }
 
-static const char *image_status(const espimg_image *img,
+/* Shared with image_text.c (internal.h). */
+const char *espimg_image_status(const espimg_image *img,
 				const espimg_diag_list *diags)
 {
 	if (!img) {
@@ -452,7 +453,7 @@ int espimg_image_emit_run(const espimg_image *img, const char *file,
 		espimg_emit_uint(e, (uint64_t)address);
 	else
 		espimg_emit_null(e);
-	espimg_emit_kv_str(e, "status", image_status(img, diags));
+	espimg_emit_kv_str(e, "status", espimg_image_status(img, diags));
 	if (img) {
 		emit_chip(e, img);
 		espimg_emit_kv_str(e, "kind", kind_name(img->kind));

@@ -52,4 +52,12 @@ void espimg_buf_printf(espimg_buf *b, const char *fmt, ...) ESPIMG_PRINTF(2, 3);
 char *espimg_buf_finish(espimg_buf *b, size_t *len);
 void espimg_buf_free(espimg_buf *b);
 
+/* The "status" of an image in esp-imginfo's output ("ok", "invalid",
+ * "unsupported", "unreadable", "not-an-image"; see espimg_image_emit_run);
+ * image_emit.c. */
+struct espimg_image;
+struct espimg_diag_list;
+const char *espimg_image_status(const struct espimg_image *img,
+				const struct espimg_diag_list *diags);
+
 #endif

@@ -80,7 +80,10 @@ struct run {
 	const char *extract_dir;
 	const char *elf_out;
 	bool quiet, help, version;
-	espimg_emitter *em;     /* text/json/yaml document, NULL otherwise */
+	bool text;              /* --format text: espimg_image_text per image */
+	size_t ntext;           /* descriptions printed so far */
+	bool text_nomem;        /* one could not be made */
+	espimg_emitter *em;     /* json/yaml document, NULL otherwise */
 	espimg_diag_list *diags;
 };
 
@@ -541,6 +544,25 @@ static int write_elf(struct run *run, const struct input *in,
 	return status;
 }
 
+/* The text description of one image (or of an input that yielded none),
+ * a blank line before every one but the first. */
+static void print_text(struct run *run, const espimg_image *img,
+		       const char *name, int64_t address)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	if (espimg_image_text(img, name, address, run->diags, &text, &len)) {
+		tool_error(spec.name, "out of memory");
+		run->text_nomem = true;
+		return;
+	}
+	if (run->ntext++)
+		putchar('\n');
+	stdout_write(text, len);
+	free(text);
+}
+
 /* esptool's text for one image.  Returns ESPIMG_EFORMAT when esptool would
  * have stopped there (the caller stops too). */
 static int print_esptool(struct run *run, const espimg_image *img,
@@ -593,6 +615,8 @@ static int describe(struct run *run, const struct input *in,
 		}
 		if (esptool_r)
 			*esptool_r = er;
+	} else if (run->text) {
+		print_text(run, img, in->name, address);
 	} else if (run->em) {
 		espimg_image_emit_run(img, in->name, address, run->diags, run->em);
 	}
@@ -624,7 +648,9 @@ static void describe_nothing(struct run *run, const struct input *in,
 			     int64_t address)
 {
 	flush_diags(run);
-	if (run->em)
+	if (run->text)
+		print_text(run, NULL, in->name, address);
+	else if (run->em)
 		espimg_image_emit_run(NULL, in->name, address, run->diags,
 				      run->em);
 }
@@ -842,7 +868,9 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (!run.quiet && !run.esptool) {
+	if (!run.quiet && !run.esptool && run.format == ESPIMG_FORMAT_TEXT) {
+		run.text = true;
+	} else if (!run.quiet && !run.esptool) {
 		run.em = espimg_emit_new(run.format, tool_file_write, stdout);
 		if (!run.em) {
 			tool_error(spec.name, "out of memory");
@@ -855,6 +883,8 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < npos; i++)
 		status = worst(status, describe_file(&run, pos[i]));
+	if (run.text_nomem)
+		status = worst(status, TOOL_EXIT_INTERNAL);
 	if (run.em) {
 		espimg_emit_end_list(run.em);
 		r = espimg_emit_end_doc(run.em);

@@ -1,0 +1,1 @@
+@SYNTH@/merged.hex

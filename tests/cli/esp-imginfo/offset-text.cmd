@@ -1,0 +1,1 @@
+--offset 0x1000 @SYNTH@/offset.bin

@@ -1,0 +1,1 @@
+@SYNTH@/chip77.bin
