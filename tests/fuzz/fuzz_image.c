@@ -5,8 +5,11 @@
  *
  * Input: one option byte, then the image.
  *   bits 0-1  0 or 2: chip from the header; 1: chip forced, bits 2-5 pick
- *             it from the chip table; 3: the source fails with EIO once a
- *             read reaches (bits 2-5)/16 of the way through the image
+ *             it from the chip table; 3: a failing source: with bit 5
+ *             clear, read call number (bits 2-4) + 1 fails with EIO; with
+ *             bit 5 set, the source claims ((bits 2-4) + 1) KiB more than
+ *             it holds and reads come back short at its real end (a file
+ *             that shrank while it was read)
  *   bits 6-7  the image sits after 0, 1, 24 or 4096 bytes of 0xFF and is
  *             parsed at that offset
  * The image is copied into a buffer of its own size, so that ASan catches
@@ -20,7 +23,9 @@
  *     image_size <= source size; descriptors sit at the start of a segment
  *     of the right memory type and hold the source's bytes; signature
  *     blocks lie in a 4 KiB-aligned sector inside the source;
- *   - the source is read in bounded chunks, and about once;
+ *   - the source is read in bounded chunks, about once, and never past
+ *     its size (espimg_source_mem copies whatever it is asked for); a
+ *     failing source gives ESPIMG_EIO, in the parser and the ELF writer;
  *   - with a prefix, the same image parsed at offset 0 gives the same result
  *     (diagnostic offsets shifted); forcing the chip the header names gives
  *     the same result as not forcing it;
@@ -44,12 +49,18 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_READ ((size_t)1 << 20) /* the largest single read we accept */
-#define NO_FAIL UINT64_MAX
+
+/* How the source misbehaves (option byte mode 3). */
+struct fault {
+	unsigned fail_call; /* this read call (1-based) fails; 0 = none */
+	uint64_t extra;     /* bytes the source claims beyond its end */
+};
 
 /* A counting wrapper around espimg_source_mem that can fail on demand. */
 struct counted {
 	espimg_source mem;
-	uint64_t fail_at; /* a read reaching this offset fails */
+	struct fault f;
+	unsigned calls;
 	uint64_t bytes;   /* bytes delivered */
 	bool failed;
 };
@@ -62,30 +73,41 @@ static int counted_read(void *ctx, uint64_t off, void *buf, size_t len,
 
 	CHECK(buf && got);
 	CHECK(len <= MAX_READ);
-	if (c->fail_at != NO_FAIL && off + len > c->fail_at) {
+	c->calls++;
+	if (c->calls == c->f.fail_call) {
 		c->failed = true;
 		*got = 0;
 		return ESPIMG_EIO;
 	}
+	if (c->f.extra) {
+		/* a file that shrank: short reads at its real end */
+		if (off >= c->mem.size) {
+			*got = 0;
+			return 0;
+		}
+		if (len > c->mem.size - off)
+			len = (size_t)(c->mem.size - off);
+	} else {
+		/* espimg_source_mem copies whatever it is asked for: readers
+		 * must stay inside the source's size */
+		CHECK(off <= c->mem.size && len <= c->mem.size - off);
+	}
 	r = c->mem.read_at(c->mem.ctx, off, buf, len, got);
-	CHECK(r == 0);
-	CHECK(*got <= len);
-	/* only the end of the source gives a short read */
-	CHECK(*got == len || off + *got == c->mem.size);
+	CHECK(r == 0 && *got == len);
 	c->bytes += *got;
 	return 0;
 }
 
 static void counted_init(struct counted *c, espimg_source *src,
-			 const uint8_t *buf, size_t len, uint64_t fail_at)
+			 const uint8_t *buf, size_t len, struct fault f)
 {
 	memset(c, 0, sizeof(*c));
 	espimg_source_mem(&c->mem, buf, len);
 	CHECK(c->mem.size == len && c->mem.read_at);
-	c->fail_at = fail_at;
+	c->f = f;
 	src->read_at = counted_read;
 	src->ctx = c;
-	src->size = len;
+	src->size = len + f.extra;
 }
 
 /* ------------------------------------------------------------ JSON check */
@@ -276,18 +298,22 @@ static bool has_type(const espimg_image_segment *s, const char *type)
 	return false;
 }
 
-/* Checks one parse result against the bytes it came from: `img` is the
- * image part of the source (source_size bytes from img->offset on). */
+/* Checks one parse result against the bytes it came from: src_size bytes
+ * at src (the source may claim more, see struct fault), the image at
+ * o->offset. */
 static void check_image(int r, const espimg_image *img,
 			const espimg_image_opts *o, const uint8_t *src,
-			uint64_t src_size, const espimg_diag_list *d)
+			uint64_t src_size, bool shrunk,
+			const espimg_diag_list *d)
 {
 	const uint8_t *im = src + o->offset;
+	uint64_t avail = src_size - o->offset; /* image bytes really there */
 	uint64_t pos = ESPIMG_IMAGE_HEADER_SIZE;
 	uint8_t sum = ESPIMG_CHECKSUM_SEED;
 
 	CHECK(img->offset == o->offset);
-	CHECK(img->source_size == src_size - o->offset);
+	if (!shrunk)
+		CHECK(img->source_size == avail);
 	CHECK((r == ESPIMG_OK) == (img->stage == ESPIMG_STAGE_COMPLETE));
 	if (r != ESPIMG_OK)
 		CHECK(espimg_diag_errors(d) > 0);
@@ -313,7 +339,7 @@ static void check_image(int r, const espimg_image *img,
 	CHECK(img->chip_forced == (o->chip != NULL));
 	if (o->chip)
 		CHECK(img->chip == o->chip);
-	CHECK(img->source_size >= ESPIMG_IMAGE_HEADER_SIZE);
+	CHECK(avail >= ESPIMG_IMAGE_HEADER_SIZE);
 	CHECK(img->segment_count == im[1]);
 	CHECK(img->entry_addr == ((uint32_t)im[4] | (uint32_t)im[5] << 8 |
 				  (uint32_t)im[6] << 16 |
@@ -327,10 +353,10 @@ static void check_image(int r, const espimg_image *img,
 
 		CHECK(s->header_offset == pos);
 		CHECK(s->data_offset == pos + 8);
-		CHECK(s->data_offset <= img->source_size);
+		CHECK(s->data_offset <= avail);
 		/* Only the segment the source ends in (its header read, its
 		 * data not) may reach past the end, and that stops the parse. */
-		if (s->data_offset + s->length > img->source_size) {
+		if (s->data_offset + s->length > avail) {
 			CHECK(i == img->nsegments - 1);
 			CHECK(img->stage == ESPIMG_STAGE_HEADER);
 			CHECK(r == ESPIMG_EFORMAT);
@@ -359,7 +385,7 @@ static void check_image(int r, const espimg_image *img,
 	CHECK(img->checksum_offset >= img->segments_end);
 	CHECK(img->checksum_offset < img->segments_end + 16);
 	CHECK(img->checksum_offset % 16 == 15);
-	CHECK(img->checksum_offset < img->source_size);
+	CHECK(img->checksum_offset < avail);
 	CHECK(img->checksum_stored == im[img->checksum_offset]);
 	CHECK(img->checksum_computed == sum);
 	CHECK(img->checksum_ok == (sum == img->checksum_stored));
@@ -370,7 +396,7 @@ static void check_image(int r, const espimg_image *img,
 	CHECK(img->has_sha256 == (img->hash_appended == 1));
 	if (img->has_sha256) {
 		uint8_t md[32];
-		uint64_t left = img->source_size - img->sha256_offset;
+		uint64_t left = avail - img->sha256_offset;
 
 		CHECK(img->sha256_offset == img->checksum_offset + 1);
 		CHECK(img->sha256_stored_len == (left < 32 ? left : 32));
@@ -383,7 +409,7 @@ static void check_image(int r, const espimg_image *img,
 		/* image_size counts the whole digest, also when the source
 		 * ends inside it (then it is the size the image should have) */
 		CHECK(img->image_size == img->sha256_offset + 32);
-		CHECK(img->image_size <= img->source_size ||
+		CHECK(img->image_size <= avail ||
 		      img->sha256_stored_len < 32);
 	} else {
 		CHECK(img->image_size == img->checksum_offset + 1);
@@ -429,8 +455,7 @@ static void check_image(int r, const espimg_image *img,
 		CHECK(img->sig_sector_offset >= img->image_size);
 		CHECK(img->sig_sector_offset < img->image_size +
 						   ESPIMG_SIG_SECTOR_SIZE);
-		CHECK(img->sig_sector_offset + ESPIMG_SIG_SECTOR_SIZE <=
-		      img->source_size);
+		CHECK(img->sig_sector_offset + ESPIMG_SIG_SECTOR_SIZE <= avail);
 		CHECK(!img->has_sig_v1);
 		for (size_t i = 0; i < img->nsig; i++) {
 			const espimg_sigblock *b = &img->sig[i];
@@ -447,7 +472,7 @@ static void check_image(int r, const espimg_image *img,
 	if (img->has_sig_v1) {
 		CHECK(!strcmp(img->chip->key, "esp32"));
 		CHECK(img->sig_v1_offset == img->image_size);
-		CHECK(img->image_size + ESPIMG_SIG_V1_SIZE <= img->source_size);
+		CHECK(img->image_size + ESPIMG_SIG_V1_SIZE <= avail);
 	}
 }
 
@@ -613,7 +638,7 @@ static uint16_t rd16(const uint8_t *p)
 /* ELF32 little-endian (the System V gABI): 52-byte header, 32-byte
  * program headers, 40-byte section headers. */
 static void check_elf(const espimg_image *img, const uint8_t *im,
-		      const espimg_source *src)
+		      const espimg_source *src, const struct counted *c)
 {
 	uint8_t *elf = NULL;
 	size_t len = 0, nload = 0, k;
@@ -624,6 +649,10 @@ static void check_elf(const espimg_image *img, const uint8_t *im,
 	int r;
 
 	r = espimg_image_to_elf(img, src, &elf, &len);
+	if (c->failed) {
+		CHECK(r == ESPIMG_EIO);
+		return;
+	}
 	CHECK(r == ESPIMG_OK);
 	CHECK(elf && len >= 52);
 	for (size_t i = 0; i < img->nsegments; i++) {
@@ -710,16 +739,17 @@ struct run {
 };
 
 static void run_parse(struct run *p, const uint8_t *buf, size_t len,
-		      const espimg_image_opts *o, uint64_t fail_at)
+		      const espimg_image_opts *o, struct fault f)
 {
 	p->d = espimg_diag_list_new();
 	CHECK(p->d);
-	counted_init(&p->c, &p->src, buf, len, fail_at);
+	counted_init(&p->c, &p->src, buf, len, f);
 	p->img = NULL;
 	p->r = espimg_image_read(&p->src, o, &p->img, p->d);
 	CHECK(p->img);
 	if (p->c.failed) {
 		CHECK(p->r == ESPIMG_EIO);
+		CHECK(p->img->stage != ESPIMG_STAGE_COMPLETE);
 	} else {
 		CHECK(p->r == ESPIMG_OK || p->r == ESPIMG_EFORMAT ||
 		      p->r == ESPIMG_EUNSUPPORTED);
@@ -737,12 +767,13 @@ static void run_free(struct run *p)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t prefixes[] = { 0, 1, 24, 4096 };
+	static const struct fault none = { 0, 0 };
 	espimg_image_opts o = { NULL, 0, "fuzz.bin" };
+	struct fault f = none;
 	struct run p, q;
 	const espimg_image *img;
 	size_t n, pre, len;
 	uint8_t *buf, a;
-	uint64_t fail_at = NO_FAIL;
 	unsigned mode, sel;
 
 	if (size < 1)
@@ -760,28 +791,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.offset = pre;
 	if (mode == 1)
 		o.chip = espimg_chip_at(sel % espimg_chip_count());
+	else if (mode == 3 && (sel & 8))
+		f.extra = (uint64_t)((sel & 7) + 1) << 10;
 	else if (mode == 3)
-		fail_at = pre + (uint64_t)n * sel / 16;
+		f.fail_call = (sel & 7) + 1;
 
-	run_parse(&p, buf, len, &o, fail_at);
+	run_parse(&p, buf, len, &o, f);
 	img = p.img;
-	if (p.r == ESPIMG_EIO) {
-		CHECK(img->stage != ESPIMG_STAGE_COMPLETE);
-		run_free(&p);
-		free(buf);
-		return 0;
-	}
-	check_image(p.r, img, &o, buf, len, p.d);
+	if (!p.c.failed)
+		check_image(p.r, img, &o, buf, len, f.extra != 0, p.d);
 
 	/* The same bytes at offset 0 of their own buffer. */
-	if (pre) {
+	if (pre && mode != 3) {
 		uint8_t *own = malloc(n ? n : 1);
 		espimg_image_opts o0 = o;
 
 		CHECK(own);
 		memcpy(own, data + 1, n);
 		o0.offset = 0;
-		run_parse(&q, own, n, &o0, NO_FAIL);
+		run_parse(&q, own, n, &o0, none);
 		CHECK(q.r == p.r);
 		same_image(img, q.img, pre, false);
 		same_diags(p.d, q.d, pre);
@@ -789,12 +817,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(own);
 	}
 	/* Forcing the chip the header names changes nothing but the flag. */
-	if (!o.chip && img->stage >= ESPIMG_STAGE_HEADER && img->chip &&
-	    espimg_chip_by_id(img->chip_id) == img->chip) {
+	if (mode != 3 && !o.chip && img->stage >= ESPIMG_STAGE_HEADER &&
+	    img->chip && espimg_chip_by_id(img->chip_id) == img->chip) {
 		espimg_image_opts of = o;
 
 		of.chip = img->chip;
-		run_parse(&q, buf, len, &of, NO_FAIL);
+		run_parse(&q, buf, len, &of, none);
 		CHECK(q.r == p.r);
 		CHECK(q.img->chip_forced);
 		same_image(img, q.img, 0, true);
@@ -821,8 +849,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_esptool(p.r, img, (unsigned)size);
 	check_emit(img, p.d, ESPIMG_FORMAT_JSON);
 	check_emit(img, p.d, (size & 1) ? ESPIMG_FORMAT_YAML : ESPIMG_FORMAT_TEXT);
+	/* the ELF writer reads the segments again, through the same source
+	 * (which may still have its failure to come) */
 	if (img->stage == ESPIMG_STAGE_COMPLETE)
-		check_elf(img, buf + pre, &p.src);
+		check_elf(img, buf + pre, &p.src, &p.c);
 
 	run_free(&p);
 	free(buf);

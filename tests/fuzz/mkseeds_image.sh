@@ -35,4 +35,9 @@ seed p4-app-trunc.bin 0 --chip esp32p4 --app p4,1.0 --seg iram,128 --seg-len 1,4
 # option byte 0x05: chip forced to table entry 1; 0x40: after a 1-byte prefix
 seed h2-boot-forced.bin 5 --chip esp32h2 --seg dram,80 --boot 2 --seg iram,64
 seed s2-app-prefix.bin 64 --chip esp32s2 --app s2,1.0 --seg 0x3ffe0000,32 --mode 7 --size-freq 0x9f --reserved 1
+# 0x07: the second read call fails (here: the signature sector / v1
+# trailer); 0x23: the source claims 1 KiB more than it holds
+seed c3-app-rsa-eio.bin 7 --chip esp32c3 --app eio,1.0 --seg iram,64 --sign-v2 rsa,p256
+seed esp32-app-v1-eio.bin 7 --chip esp32 --app v1,1.0 --seg iram,64 --sign-v1
+seed c5-app-shrunk.bin 35 --chip esp32c5 --app shrunk,1.0 --seg iram,64
 ls -l "$out"
