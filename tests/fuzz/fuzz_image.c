@@ -1,7 +1,8 @@
 /*
  * fuzz_image.c - libFuzzer harness for the app/bootloader image parser and
  * everything built on its result: the esptool text, the description
- * (JSON, plus YAML or text) and the ELF writer.
+ * (JSON, plus YAML or the emitter's text), the text for people and the ELF
+ * writer.
  *
  * Input: one option byte, then the image.
  *   bits 0-1  0 or 2: chip from the header; 1: chip forced, bits 2-5 pick
@@ -30,7 +31,8 @@
  *     (diagnostic offsets shifted); forcing the chip the header names gives
  *     the same result as not forcing it;
  *   - the esptool text is a NUL-free string; the JSON description is
- *     well-formed UTF-8 JSON; the ELF has one PT_LOAD per non-padding
+ *     well-formed UTF-8 JSON; the text for people is UTF-8 without
+ *     control characters; the ELF has one PT_LOAD per non-padding
  *     segment holding the image's bytes, and nothing else but its headers.
  */
 #include <stdbool.h>
@@ -298,6 +300,14 @@ static bool has_type(const espimg_image_segment *s, const char *type)
 	return false;
 }
 
+/* esptool pads the data of a segment with a non-zero load address to a
+ * multiple of 4 (bin_image.py ImageSegment); descriptor lookups see that. */
+static uint64_t padded(const espimg_image_segment *s)
+{
+	return s->load_addr ? ((uint64_t)s->length + 3) & ~(uint64_t)3 :
+			      s->length;
+}
+
 /* Checks one parse result against the bytes it came from: src_size bytes
  * at src (the source may claim more, see struct fault), the image at
  * o->offset. */
@@ -424,7 +434,7 @@ static void check_image(int r, const espimg_image *img,
 		CHECK(a->segment < img->nsegments);
 		s = &img->segments[a->segment];
 		CHECK(a->offset == s->data_offset);
-		CHECK(s->length >= ESPIMG_APP_DESC_SIZE);
+		CHECK(padded(s) >= ESPIMG_APP_DESC_SIZE);
 		CHECK(has_type(s, "DROM"));
 		CHECK(a->magic_word == ESPIMG_APP_DESC_MAGIC);
 		CHECK(!memcmp(a->version, im + a->offset + 16, 32));
@@ -440,7 +450,7 @@ static void check_image(int r, const espimg_image *img,
 		CHECK(b->segment < img->nsegments);
 		s = &img->segments[b->segment];
 		CHECK(b->offset == s->data_offset);
-		CHECK(s->length >= ESPIMG_BOOT_DESC_SIZE);
+		CHECK(padded(s) >= ESPIMG_BOOT_DESC_SIZE);
 		CHECK(has_type(s, "DRAM"));
 		CHECK(b->magic_byte == ESPIMG_BOOT_DESC_MAGIC);
 		CHECK(!memcmp(b->idf_ver, im + b->offset + 8, 32));
@@ -598,8 +608,9 @@ static void check_esptool(int r, const espimg_image *img, unsigned variant)
 	free(text);
 }
 
+/* address: a HEX run's flash address, or -1. */
 static void check_emit(const espimg_image *img, const espimg_diag_list *d,
-		       espimg_format fmt)
+		       espimg_format fmt, int64_t address)
 {
 	struct membuf m = { NULL, 0, 0 };
 	espimg_emitter *e = espimg_emit_new(fmt, membuf_write, &m);
@@ -608,7 +619,11 @@ static void check_emit(const espimg_image *img, const espimg_diag_list *d,
 	CHECK(espimg_emit_begin_doc(e, "espimg.image/1") == 0);
 	CHECK(espimg_emit_key(e, "images") == 0);
 	CHECK(espimg_emit_begin_list(e) == 0);
-	CHECK(espimg_image_emit(img, "fuzz.bin", d, e) == 0);
+	if (address < 0)
+		CHECK(espimg_image_emit(img, "fuzz.bin", d, e) == 0);
+	else
+		CHECK(espimg_image_emit_run(img, "fuzz.bin", address, d, e) ==
+		      0);
 	CHECK(espimg_emit_end_list(e) == 0);
 	CHECK(espimg_emit_end_doc(e) == 0);
 	espimg_emit_free(e);
@@ -622,6 +637,25 @@ static void check_emit(const espimg_image *img, const espimg_diag_list *d,
 		}
 	}
 	free(m.data);
+}
+
+/* The text for people: one string ending in a newline, valid UTF-8,
+ * without control characters other than the line breaks. */
+static void check_text(const espimg_image *img, const espimg_diag_list *d,
+		       int64_t address)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	CHECK(espimg_image_text(img, "fuzz.bin", address, d, &text, &len) ==
+	      ESPIMG_OK);
+	CHECK(text && len > 0 && strlen(text) == len);
+	CHECK(text[len - 1] == '\n');
+	CHECK(espimg_utf8_valid((const uint8_t *)text, len));
+	for (size_t i = 0; i < len; i++)
+		CHECK(text[i] == '\n' ||
+		      ((unsigned char)text[i] >= 0x20 && text[i] != 0x7F));
+	free(text);
 }
 
 static uint32_t rd32(const uint8_t *p)
@@ -775,6 +809,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n, pre, len;
 	uint8_t *buf, a;
 	unsigned mode, sel;
+	int64_t address;
 
 	if (size < 1)
 		return 0;
@@ -847,8 +882,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_desc_text(img->boot_desc.date_time, 24);
 
 	check_esptool(p.r, img, (unsigned)size);
-	check_emit(img, p.d, ESPIMG_FORMAT_JSON);
-	check_emit(img, p.d, (size & 1) ? ESPIMG_FORMAT_YAML : ESPIMG_FORMAT_TEXT);
+	address = (size & 2) ? 0x10000 : -1;
+	check_emit(img, p.d, ESPIMG_FORMAT_JSON, address);
+	check_emit(img, p.d, (size & 1) ? ESPIMG_FORMAT_YAML : ESPIMG_FORMAT_TEXT,
+		   address);
+	check_text(img, p.d, address);
 	/* the ELF writer reads the segments again, through the same source
 	 * (which may still have its failure to come) */
 	if (img->stage == ESPIMG_STAGE_COMPLETE)
