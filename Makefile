@@ -169,9 +169,11 @@ fuzz: fuzz-build
 	done
 
 # ---------------------------------------------------------------- bench, lint
-bench: all
+bench: all $(BUILD)/tests/mkimage
 	@scripts/deps.sh bench
 	@BUILD=$(BUILD) bench/run.sh
+	@echo
+	@BUILD=$(BUILD) bench/image.sh
 
 lint:
 	@scripts/deps.sh lint
