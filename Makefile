@@ -138,6 +138,13 @@ demo: all $(BUILD)/tests/mkimage
 	@$(BUILD)/tests/mkimage $(DEMO_IMAGE_ARGS) -o $(BUILD)/demo/hello_world.bin
 	@echo '$$ esp-imginfo $(BUILD)/demo/hello_world.bin'
 	@$(BUILD)/bin/esp-imginfo $(BUILD)/demo/hello_world.bin
+	@echo
+	@echo '$$ otadata-set --table partitions/partitions_ota_user.csv init $(BUILD)/demo/otadata.bin'
+	@$(BUILD)/bin/otadata-set --table partitions/partitions_ota_user.csv init $(BUILD)/demo/otadata.bin
+	@echo '$$ otadata-set --table partitions/partitions_ota_user.csv set-boot --partition ota_1 $(BUILD)/demo/otadata.bin'
+	@$(BUILD)/bin/otadata-set --table partitions/partitions_ota_user.csv set-boot --partition ota_1 $(BUILD)/demo/otadata.bin
+	@echo '$$ otadata-set --table partitions/partitions_ota_user.csv show $(BUILD)/demo/otadata.bin'
+	@$(BUILD)/bin/otadata-set --table partitions/partitions_ota_user.csv show $(BUILD)/demo/otadata.bin
 
 # ---------------------------------------------------------------- fuzz
 FUZZ_TIME ?= 30

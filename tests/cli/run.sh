@@ -17,6 +17,8 @@
 #                    it (sorted by name)
 # In NAME.cmd a word "<" followed by a path feeds that file to standard
 # input instead of NAME.stdin.
+#   NAME.seed        optional: one line, a path; that file is copied to @OUT@
+#                    before the run, so a tool can change it in place
 #
 # Synthesised inputs (tests/synth, built by `make synth`): for a tool
 # directory with a synth/ subdirectory, every synth/NAME.args (one line:
@@ -182,6 +184,15 @@ for dir in tests/cli/*/; do
 		rm -rf -- "$work"
 		mkdir -- "$work" || exit 2
 		outp=$work/out
+		if [[ -f $base.seed ]]; then
+			seed=
+			IFS= read -r seed <"$base.seed" || true
+			if ! cp -- "$seed" "$outp"; then
+				echo "FAIL $tool/$name: cannot copy the seed '$seed'"
+				((failed++))
+				continue
+			fi
+		fi
 		args=()
 		uses_out=0
 		stdin=/dev/null

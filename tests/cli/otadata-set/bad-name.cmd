@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --bad ota_9 boot tests/cli/otadata-set/data/ota0.bin

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --anti-rollback --secure-version ota_1=3 --efuse-secure-version 1 boot tests/cli/otadata-set/data/ota1.bin

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --bad ota_1 boot tests/cli/otadata-set/data/ota1.bin

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv boot -o @OUT@ tests/cli/otadata-set/data/blank.bin

@@ -1,0 +1,1 @@
+--table tests/cli/otadata-set/data/factory.csv --format json boot tests/cli/otadata-set/data/blank.bin

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --bad ota_0 --bad ota_1 --format json boot tests/cli/otadata-set/data/blank.bin

@@ -1,0 +1,1 @@
+--flash tests/cli/otadata-set/data/flash.bin show

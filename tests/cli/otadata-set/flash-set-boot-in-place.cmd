@@ -1,0 +1,1 @@
+--flash @OUT@ --table-offset 0x1000 set-boot --partition ota_1

@@ -1,0 +1,1 @@
+--flash tests/cli/otadata-set/data/flash.bin --table-offset 0x2000 show

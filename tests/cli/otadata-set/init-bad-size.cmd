@@ -1,0 +1,1 @@
+--size 0x1800 init @OUT@

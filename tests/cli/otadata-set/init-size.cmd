@@ -1,0 +1,1 @@
+--size 0x4000 init @OUT@

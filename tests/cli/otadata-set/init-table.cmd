@@ -1,0 +1,1 @@
+--table tests/cli/otadata-set/data/factory.csv init -o @OUT@

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --rollback --running ota_0 mark-invalid -o @OUT@ tests/cli/otadata-set/data/pending.bin

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --anti-rollback --secure-version ota_1=3 --efuse-secure-version 1 --format json mark-valid -o @OUT@ tests/cli/otadata-set/data/pending.bin

@@ -1,0 +1,1 @@
+--table tests/cli/otadata-set/data/no-such.csv show tests/cli/otadata-set/data/ota0.bin

@@ -1,0 +1,1 @@
+--table tests/cli/otadata-set/data/factory.csv set-boot --factory -o @OUT@ tests/cli/otadata-set/data/ota1.bin

@@ -1,0 +1,1 @@
+--table tests/cli/otadata-set/data/ota4.csv set-boot --partition ota_0 -o @OUT@ tests/cli/otadata-set/data/hang4.bin

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv set-boot --partition nvs -o @OUT@ tests/cli/otadata-set/data/ota0.bin

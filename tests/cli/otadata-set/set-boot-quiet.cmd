@@ -1,0 +1,1 @@
+-q --table partitions/partitions_ota_user.csv set-boot --partition ota_0 -o @OUT@ tests/cli/otadata-set/data/wrap.bin

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --rollback set-boot --partition ota_1 -o @OUT@ tests/cli/otadata-set/data/ota1.bin

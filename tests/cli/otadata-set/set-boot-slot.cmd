@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv set-boot --slot 0 -o @OUT@ tests/cli/otadata-set/data/ota1.bin

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --anti-rollback --secure-version ota_0=2 --secure-version ota_1=1 --efuse-secure-version 2 set-boot --partition ota_1 -o @OUT@ tests/cli/otadata-set/data/ota0.bin

@@ -1,0 +1,1 @@
+--table tests/cli/otadata-set/data/ota4.csv set-boot --partition test -o @OUT@ tests/cli/otadata-set/data/blank.bin

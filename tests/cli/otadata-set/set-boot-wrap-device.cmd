@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --unsafe device set-boot --partition ota_0 -o @OUT@ tests/cli/otadata-set/data/wrap.bin

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv set-boot --partition ota_0 @OUT@

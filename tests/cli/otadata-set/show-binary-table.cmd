@@ -1,0 +1,1 @@
+--table tests/cli/otadata-set/data/ota2.bin show tests/cli/otadata-set/data/ota1.bin

@@ -1,0 +1,1 @@
+--table tests/cli/otadata-set/data/factory.csv show tests/cli/otadata-set/data/blank.bin

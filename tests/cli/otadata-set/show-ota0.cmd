@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv show tests/cli/otadata-set/data/ota0.bin

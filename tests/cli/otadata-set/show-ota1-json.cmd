@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --format json show tests/cli/otadata-set/data/ota1.bin

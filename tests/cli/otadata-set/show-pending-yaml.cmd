@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --rollback --format yaml show tests/cli/otadata-set/data/pending.bin

@@ -1,0 +1,1 @@
+-q --table partitions/partitions_ota_user.csv show tests/cli/otadata-set/data/corrupt.bin

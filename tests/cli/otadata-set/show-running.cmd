@@ -1,0 +1,1 @@
+--table tests/cli/otadata-set/data/ota4.csv --running ota_3 show tests/cli/otadata-set/data/blank.bin

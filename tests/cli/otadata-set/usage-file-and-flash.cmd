@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --flash tests/cli/otadata-set/data/flash.bin show tests/cli/otadata-set/data/ota0.bin

@@ -1,0 +1,1 @@
+show tests/cli/otadata-set/data/ota0.bin

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --partition ota_1 show tests/cli/otadata-set/data/ota0.bin

@@ -1,0 +1,1 @@
+--table partitions/partitions_ota_user.csv --rollback --idf-version 3.2 show tests/cli/otadata-set/data/ota0.bin
