@@ -887,6 +887,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_emit(img, p.d, (size & 1) ? ESPIMG_FORMAT_YAML : ESPIMG_FORMAT_TEXT,
 		   address);
 	check_text(img, p.d, address);
+	/* an input that yielded no image at all */
+	if (img->stage == ESPIMG_STAGE_NONE) {
+		check_emit(NULL, p.d, ESPIMG_FORMAT_JSON, address);
+		check_text(NULL, p.d, address);
+	}
 	/* the ELF writer reads the segments again, through the same source
 	 * (which may still have its failure to come) */
 	if (img->stage == ESPIMG_STAGE_COMPLETE)
