@@ -201,7 +201,9 @@ typedef struct espimg_otadata_config {
 	/* CONFIG_BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD (capped by the chip's
 	 * field): a secure_version above it is never burnt.  Default 32. */
 	unsigned efuse_field_bits;
-	/* The image in apps[i] fails esp_image_verify (--bad). */
+	/* The image in apps[i] fails esp_image_verify (--bad).  Its app
+	 * description is taken to be readable all the same (a digest or
+	 * signature failure), so anti-rollback still sees its version. */
 	bool bad[ESPIMG_OTADATA_MAX_APPS];
 	/* The secure_version in apps[i]'s app description (default 0). */
 	uint32_t secure_version[ESPIMG_OTADATA_MAX_APPS];
@@ -381,6 +383,10 @@ typedef struct espimg_otadata_result {
 	/* Anti-rollback: eFuse secure version after the call. */
 	bool efuse_burnt;
 	uint32_t efuse_secure_version;
+	/* mark_valid with anti-rollback: the eFuse update's answer.  When it
+	 * is not ESPIMG_OTA_OK the device returns it from mark_valid although
+	 * the entry was written (rc stays ESPIMG_OTA_OK here). */
+	espimg_ota_rc efuse_rc;
 } espimg_otadata_result;
 
 /* ------------------------------------------------------------ app side */
@@ -399,8 +405,12 @@ typedef struct espimg_otadata_result {
  * the other entry.  The record written is the 32 bytes previously in that
  * sector with the new seq, state NEW (rollback) or UNDEFINED, the CRC
  * recomputed (v3.0..v3.2: state bytes kept), its sector erased first.
- * Refusals (cfg->unsafe): ESPIMG_OTA_HANG, REFUSE_SEQ_UNUSABLE,
- * REFUSE_SEQ_WRONG_SLOT, REFUSE_NOT_BOOTABLE.
+ * Refusals: ESPIMG_OTA_HANG always; with cfg->unsafe REFUSE,
+ * REFUSE_SEQ_UNUSABLE and REFUSE_SEQ_WRONG_SLOT (RESET_SEQ writes a fresh
+ * entry 0 instead, MIMIC the device's record); unless MIMIC,
+ * REFUSE_NOT_BOOTABLE when espimg_otadata_boot on the result (same cfg)
+ * would not load apps[target] - so with REFUSE a successful set_boot is
+ * always followed by a boot of the target.
  * Returns 0 (outcome in *res), ESPIMG_EINVAL, ESPIMG_EUNSUPPORTED (cfg),
  * or ESPIMG_EFORMAT when the blob size differs from the layout's otadata
  * size or that is below 0x2000 (diagnostic says so).
@@ -417,7 +427,8 @@ ESPIMG_API int espimg_otadata_set_boot(uint8_t *blob, size_t size,
  * otherwise the active sector is rewritten with state VALID (works without
  * rollback too).  Anti-rollback: then the eFuse is raised to the running
  * app's secure_version (`running`, apps[] index; -1: the app view's boot
- * partition), and the call returns that update's error if it fails.
+ * partition); a refused update (version beyond the field, or below the
+ * eFuse) is the device's return value, reported in efuse_rc.
  * Returns as espimg_otadata_set_boot.
  */
 ESPIMG_API int espimg_otadata_mark_valid(uint8_t *blob, size_t size,

@@ -1431,10 +1431,10 @@ int espimg_otadata_mark_valid(uint8_t *blob, size_t size,
 				 cfg->efuse_field_bits);
 		res->efuse_burnt = e != cfg->efuse_secure_version;
 		res->efuse_secure_version = e;
+		res->efuse_rc = u;
 		if (u != ESPIMG_OTA_OK) {
-			/* The entry is VALID already; only the return
-			 * value says the eFuse was not updated. */
-			res->rc = u;
+			/* The entry is VALID already; only the device's
+			 * return value says the eFuse was not updated. */
 			espimg_diag_add(diags, ESPIMG_SEV_WARNING,
 					"otadata.efuse_not_updated", NULL, 0, 0,
 					-1,

@@ -932,6 +932,46 @@ Test(otadata_search, agrees_with_the_literal_loop_where_it_ends_fast)
 	}
 }
 
+/* Independent of the pass model: the values b + i*n (mod 2^32) are those
+ * congruent to b modulo the largest power of two dividing n, so the search
+ * hangs exactly when the largest of them is below the current seq; and
+ * without a wrap the answer is the first seq >= current in the slot. */
+Test(otadata_search, hang_exactly_when_the_orbit_stays_below)
+{
+	uint32_t rs = 0x9E3779B9u;
+	unsigned hangs = 0;
+
+	for (unsigned k = 0; k < 200000; k++) {
+		uint32_t cur, got, b, g = 1, top;
+		unsigned n, t;
+		int v;
+
+		rs ^= rs << 13;
+		rs ^= rs >> 17;
+		rs ^= rs << 5;
+		n = 1 + rs % 255;
+		t = (rs >> 8) % n;
+		cur = k & 1 ? 0xFFFFFFFFu - (rs >> 20) : rs * 2654435761u;
+		b = (t + 1) % n;
+		while (!(n & g))
+			g <<= 1;
+		top = 0xFFFFFFFFu - ((0xFFFFFFFFu - b) % g);
+		v = espimg_otadata_seq_search(cur, t, n, &got);
+		cr_assert_geq(v, 0);
+		cr_assert_eq(v == ESPIMG_OTADATA_SEQ_HANG, top < cur,
+			     "n %u t %u cur 0x%08x", n, t, cur);
+		if (v == ESPIMG_OTADATA_SEQ_HANG) {
+			hangs++;
+			continue;
+		}
+		cr_assert_geq(got, cur);
+		cr_assert_eq(got % g, b % g);
+		if ((uint64_t)cur + n <= 0xFFFFFFFFu && b < cur)
+			cr_assert_lt(got - cur, n);
+	}
+	cr_expect_gt(hangs, 0);
+}
+
 /* ------------------------------------------------------------ §10 queries */
 
 Test(otadata_query, app_boot_partition)
@@ -1063,9 +1103,31 @@ Test(otadata_query, mark_valid_and_invalid)
 	cr_assert_eq(espimg_otadata_mark_invalid(blob, SZ, &l, &c, -1, &r, NULL), 0);
 	cr_expect_eq(r.rc, ESPIMG_OTA_ROLLBACK_FAILED);
 	cr_expect_arr_eq(blob, before, SZ);
+	/* Anti-rollback: mark_valid raises the eFuse to the running app's
+	 * version; one beyond the field is the device's error, entry
+	 * written all the same. */
+	mk_layout(&l, true, 0x3, false, SZ);
+	mk_config(&c, true, true);
+	c.secure_version[app(&l, "ota_0")] = 5;
+	c.efuse_secure_version = 1;
+	blank(blob, SZ);
+	put_entry(blob, 0, 1, ESPIMG_OTA_STATE_PENDING_VERIFY);
+	cr_assert_eq(espimg_otadata_mark_valid(blob, SZ, &l, &c, -1, &r, NULL), 0);
+	cr_expect_eq(r.rc, ESPIMG_OTA_OK);
+	cr_expect_eq(r.efuse_rc, ESPIMG_OTA_OK);
+	cr_expect(r.efuse_burnt);
+	cr_expect_eq(r.efuse_secure_version, 5);
+	c.efuse_field_bits = 4;
+	put_entry(blob, 0, 1, ESPIMG_OTA_STATE_PENDING_VERIFY);
+	cr_assert_eq(espimg_otadata_mark_valid(blob, SZ, &l, &c, -1, &r, NULL), 0);
+	cr_expect_eq(r.rc, ESPIMG_OTA_OK);
+	cr_expect_eq(r.efuse_rc, ESPIMG_OTA_INVALID_ARG);
+	cr_expect_not(r.efuse_burnt);
+	cr_expect_eq(get_le32(blob + 0x18), ESPIMG_OTA_STATE_VALID);
 	/* v3.2 has no such calls. */
 	c.idf_version = ESPIMG_IDF_VERSION(3, 2, 0);
 	c.rollback = false;
+	c.anti_rollback = false;
 	c.bad[app(&l, "factory")] = false;
 	cr_expect_eq(espimg_otadata_mark_valid(blob, SZ, &l, &c, -1, &r, NULL),
 		     ESPIMG_EUNSUPPORTED);
