@@ -312,8 +312,9 @@ static int check_header(parse *ps, const uint8_t *h,
 	 * image has an 8-byte header and its first segment header at byte 8,
 	 * so byte 23 is segment data and bytes 8..11 a load address: a bad
 	 * byte 23 together with an unknown id, or with such an address, is
-	 * an ESP8266 image. */
-	if (!hash_ok && (!low || esp8266_addr(espimg_le32(h + 8)))) {
+	 * an ESP8266 image. A chip given by the caller overrides the guess
+	 * (esptool --chip decodes as that chip too). */
+	if (!forced && !hash_ok && (!low || esp8266_addr(espimg_le32(h + 8)))) {
 		ERR(ps, "image.esp8266", 0,
 		    "looks like an ESP8266 image (byte 23 is 0x%02x, not 0 or 1, and %s); espimg handles ESP32-family images only",
 		    img->hash_appended,

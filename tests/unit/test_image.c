@@ -539,12 +539,16 @@ Test(image, esp8266)
 	expect_diag(&r, "image.esp8266", ESPIMG_SEV_ERROR, 0);
 	done(&r);
 
-	/* Forcing a chip does not make it an ESP32 image. */
+	/* A chip given by the caller replaces the ESP8266 guess, as esptool
+	 * --chip does: decoded as that chip, refused for its byte 23. */
 	{
 		espimg_image_opts o = { .chip = espimg_chip_by_key("esp32") };
 
 		r = parse_opts(b, sizeof(b), &o);
-		cr_expect_eq(r.rc, ESPIMG_EUNSUPPORTED);
+		cr_expect_eq(r.rc, ESPIMG_EFORMAT);
+		expect_diag(&r, "image.chip_mismatch", ESPIMG_SEV_ERROR, 12);
+		expect_diag(&r, "image.hash_appended", ESPIMG_SEV_ERROR, 23);
+		cr_expect_eq(r.img->chip, o.chip);
 		done(&r);
 	}
 
