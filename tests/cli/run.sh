@@ -42,24 +42,9 @@
 set -u
 set -o pipefail
 
-if [[ -z ${_ESPIMG_CLI_CLEAN_ENV-} ]]; then
-	keep_env=(PATH="$PATH" LANG=C.UTF-8 LC_ALL=C.UTF-8 _ESPIMG_CLI_CLEAN_ENV=1)
-	for v in $(compgen -e); do
-		case $v in
-		BUILD | TMPDIR | *SAN_OPTIONS | *SYMBOLIZER_PATH)
-			keep_env+=("$v=${!v}") ;;
-		esac
-	done
-	exec env -i "${keep_env[@]}" "${BASH:-bash}" "$0" "$@"
-fi
-export -n _ESPIMG_CLI_CLEAN_ENV
-
-script_dir=${BASH_SOURCE[0]%/*}
-[[ $script_dir == "${BASH_SOURCE[0]}" ]] && script_dir=.
-cd -- "$script_dir/../.." || exit 2
-build=${BUILD:-build}
-[[ $build == /* ]] || build=$PWD/$build
-export -n BUILD 2>/dev/null
+. "${BASH_SOURCE[0]%/*}/../lib.sh"
+espimg_clean_env -- "$@"
+espimg_locate
 
 update=0
 want=()

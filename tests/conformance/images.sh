@@ -55,30 +55,12 @@
 set -u
 set -o pipefail
 
-if [[ -z ${_ESPIMG_CONF_CLEAN_ENV-} ]]; then
-	keep_env=(PATH="$PATH" LANG=C.UTF-8 LC_ALL=C.UTF-8 _ESPIMG_CONF_CLEAN_ENV=1)
-	for v in $(compgen -e); do
-		case $v in
-		BUILD | CORPUS | TMPDIR | JOBS | *SAN_OPTIONS | *SYMBOLIZER_PATH)
-			[[ -n ${!v+x} ]] && keep_env+=("$v=${!v}") ;;
-		esac
-	done
-	exec env -i "${keep_env[@]}" "${BASH:-bash}" "$0" "$@"
-fi
-export -n _ESPIMG_CONF_CLEAN_ENV
+. "${BASH_SOURCE[0]%/*}/../lib.sh"
+espimg_clean_env -- "$@"
 
 # --- Locations ----------------------------------------------------------------
-script_dir=${BASH_SOURCE[0]%/*}
-[[ $script_dir == "${BASH_SOURCE[0]}" ]] && script_dir=.
-cd -- "$script_dir/../.." || exit 2
-repo=$PWD
-build=${BUILD:-build}
-[[ $build == /* ]] || build=$repo/$build
-tool=$build/bin/esp-imginfo
-corpus=${CORPUS:-${repo%/*}/shared/corpus}
-[[ $corpus == /* ]] || corpus=$repo/$corpus
+espimg_locate esp-imginfo
 idir=$corpus/images
-export -n BUILD CORPUS 2>/dev/null
 
 keep=0
 filters=()

@@ -33,31 +33,12 @@ set -o pipefail
 # PT_APP_SIZE=1M (used by bad/env_var_*.csv); every other $NAME in the corpus
 # must be unset.  Re-exec once with exactly that, plus our own settings and the
 # sanitizer knobs.
-if [[ -z ${_ESPIMG_CONF_CLEAN_ENV-} ]]; then
-	keep_env=(PATH="$PATH" LANG=C.UTF-8 LC_ALL=C.UTF-8 PT_APP_SIZE=1M
-		_ESPIMG_CONF_CLEAN_ENV=1)
-	for v in $(compgen -e); do
-		case $v in
-		BUILD | CORPUS | TMPDIR | *SAN_OPTIONS | *SYMBOLIZER_PATH)
-			[[ -n ${!v+x} ]] && keep_env+=("$v=${!v}") ;;
-		esac
-	done
-	exec env -i "${keep_env[@]}" "${BASH:-bash}" "$0" "$@"
-fi
-export -n _ESPIMG_CONF_CLEAN_ENV
+. "${BASH_SOURCE[0]%/*}/../lib.sh"
+espimg_clean_env PT_APP_SIZE=1M -- "$@"
 
 # --- Locations ----------------------------------------------------------------
-script_dir=${BASH_SOURCE[0]%/*}
-[[ $script_dir == "${BASH_SOURCE[0]}" ]] && script_dir=.
-cd -- "$script_dir/../.." || exit 2
-repo=$PWD
-build=${BUILD:-build}
-[[ $build == /* ]] || build=$repo/$build
-tool=$build/bin/gen-partitions
-corpus=${CORPUS:-${repo%/*}/shared/corpus}
-[[ $corpus == /* ]] || corpus=$repo/$corpus
+espimg_locate gen-partitions
 pdir=$corpus/partitions
-export -n BUILD CORPUS 2>/dev/null
 
 keep=0
 filters=()

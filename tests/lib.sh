@@ -1,0 +1,51 @@
+# tests/lib.sh - the prelude every test runner shares (sourced, not run).
+#
+#   . "${BASH_SOURCE[0]%/*}/../lib.sh"
+#   espimg_clean_env [NAME=VALUE...] -- "$@"
+#                                # re-runs the script in a clean environment
+#                                # (plus the NAME=VALUE settings given)
+#   espimg_locate TOOL           # cd to the repository; sets repo, build,
+#                                # corpus and tool ($build/bin/TOOL)
+#
+# A clean environment makes the runs independent of the caller's locale and
+# variables: only PATH, a UTF-8 C locale, BUILD, CORPUS, TMPDIR, JOBS and the
+# sanitizer settings pass through.
+
+# Re-executes the calling script under `env -i` once; returns on the second run.
+espimg_clean_env() {
+	if [[ -n ${_ESPIMG_TEST_CLEAN_ENV-} ]]; then
+		export -n _ESPIMG_TEST_CLEAN_ENV
+		return 0
+	fi
+	local keep_env=(PATH="$PATH" LANG=C.UTF-8 LC_ALL=C.UTF-8
+		_ESPIMG_TEST_CLEAN_ENV=1) v
+	while [[ $# -gt 0 && $1 != -- ]]; do
+		keep_env+=("$1")
+		shift
+	done
+	shift # the --
+	for v in $(compgen -e); do
+		case $v in
+		BUILD | CORPUS | TMPDIR | JOBS | *SAN_OPTIONS | *SYMBOLIZER_PATH)
+			keep_env+=("$v=${!v}") ;;
+		esac
+	done
+	exec env -i "${keep_env[@]}" "${BASH:-bash}" "$0" "$@"
+}
+
+# Changes to the repository root (two levels above the calling script) and
+# sets repo, build (absolute), corpus (absolute; CORPUS or ../shared/corpus
+# beside the repository) and tool ($build/bin/$1, when a name is given).
+espimg_locate() {
+	local script_dir=${BASH_SOURCE[1]%/*}
+	[[ $script_dir == "${BASH_SOURCE[1]}" ]] && script_dir=.
+	cd -- "$script_dir/../.." || exit 2
+	repo=$PWD
+	build=${BUILD:-build}
+	[[ $build == /* ]] || build=$repo/$build
+	corpus=${CORPUS:-${repo%/*}/shared/corpus}
+	[[ $corpus == /* ]] || corpus=$repo/$corpus
+	tool=${1:+$build/bin/$1}
+	export -n BUILD CORPUS 2>/dev/null
+	return 0
+}
