@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <criterion/criterion.h>
+
 #include "espimg/espimg.h"
 
 /* ------------------------------------------------------------ write sink */
@@ -222,6 +224,49 @@ static inline void fx_rmtree(const char *dir)
 		closedir(dp);
 	}
 	rmdir(dir);
+}
+
+/* The shared corpus: CORPUS names its root, default ../shared/corpus (the
+ * tests run from the repository root).  NULL when it is absent. */
+static inline const char *fx_corpus_root(void)
+{
+	const char *root = getenv("CORPUS");
+	struct stat st;
+
+	if (!root || !*root)
+		root = "../shared/corpus";
+	if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
+		return NULL;
+	return root;
+}
+
+/* ROOT/rel, malloc'd; skips the calling test when the corpus is absent. */
+static inline char *fx_corpus_path(const char *rel)
+{
+	const char *root = fx_corpus_root();
+	size_t n;
+	char *p;
+
+	if (!root)
+		cr_skip_test("corpus absent (set CORPUS=<corpus root>)");
+	n = strlen(root) + strlen(rel) + 2;
+	p = malloc(n);
+	cr_assert_not_null(p);
+	snprintf(p, n, "%s/%s", root, rel);
+	return p;
+}
+
+/* The bytes of a corpus file (at most 64 MiB); skips when the corpus is
+ * absent, fails when the file cannot be read. */
+static inline uint8_t *fx_corpus_read(const char *rel, size_t *len)
+{
+	char *path = fx_corpus_path(rel);
+	uint8_t *buf = NULL;
+
+	cr_assert_eq(espimg_read_file(path, 64u << 20, &buf, len), 0, "%s",
+		     path);
+	free(path);
+	return buf;
 }
 
 #endif

@@ -623,39 +623,11 @@ Test(ihex, text_not_nul_terminated)
 
 /* ------------------------------------------------------------ corpus */
 
-static char *corpus_path(const char *rel)
-{
-	const char *root = getenv("CORPUS");
-	struct stat st;
-	size_t n;
-	char *p;
-
-	if (!root || !*root)
-		root = "../shared/corpus";
-	if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
-		cr_skip_test("corpus absent (set CORPUS=<corpus root>)");
-	n = strlen(root) + strlen(rel) + 2;
-	p = malloc(n);
-	cr_assert_not_null(p);
-	snprintf(p, n, "%s/%s", root, rel);
-	return p;
-}
-
-static uint8_t *read_corpus(const char *rel, size_t *len)
-{
-	char *path = corpus_path(rel);
-	uint8_t *buf = NULL;
-
-	cr_assert_eq(espimg_read_file(path, 64u << 20, &buf, len), 0, "%s", path);
-	free(path);
-	return buf;
-}
-
 Test(ihex, merge_bin_hex_from_esptool)
 {
 	size_t hex_len, raw_len, i;
-	uint8_t *hex = read_corpus("images/gen/merge_c3.hex", &hex_len);
-	uint8_t *raw = read_corpus("images/gen/merge_c3_raw.bin", &raw_len);
+	uint8_t *hex = fx_corpus_read("images/gen/merge_c3.hex", &hex_len);
+	uint8_t *raw = fx_corpus_read("images/gen/merge_c3_raw.bin", &raw_len);
 	/* merge_bin 0x0 bootloader (19152 bytes), 0x8000 partition table
 	 * (3072), 0x10000 app (124192); the raw merge pads the gaps. */
 	static const struct {

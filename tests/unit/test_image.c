@@ -1566,18 +1566,6 @@ Test(image, source_failures)
 
 /* ------------------------------------------------------------ corpus */
 
-static char *corpus_root(void)
-{
-	const char *root = getenv("CORPUS");
-	struct stat st;
-
-	if (!root || !*root)
-		root = "../shared/corpus";
-	if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
-		return NULL;
-	return strdup(root);
-}
-
 static char *slurp_text(const char *path)
 {
 	uint8_t *buf = NULL;
@@ -1700,7 +1688,8 @@ static int compare_with_esptool(const char *name, const uint8_t *buf,
 
 Test(image, corpus_agrees_with_esptool)
 {
-	char *root = corpus_root(), path[4096], exp[4096];
+	const char *root = fx_corpus_root();
+	char path[4096], exp[4096];
 	struct dirent *de;
 	DIR *dir;
 	int checked = 0, bad = 0;
@@ -1744,7 +1733,6 @@ Test(image, corpus_agrees_with_esptool)
 		free(txt);
 	}
 	closedir(dir);
-	free(root);
 	cr_expect_gt(checked, 50, "only %d corpus images checked", checked);
 	cr_expect_eq(bad, 0, "%d mismatches over %d images (see stderr)", bad, checked);
 }

@@ -4,6 +4,8 @@
  * against espsecure's own key digests.
  */
 #include <criterion/criterion.h>
+
+#include "fixtures.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,30 +369,10 @@ Test(sigsector, recognition)
 
 /* ------------------------------------------------------------ corpus */
 
-/* CORPUS = corpus root; default ../shared/corpus from the repository root
- * (tests run from there). Skips the test when the corpus is absent. */
-static char *corpus_path(const char *rel)
-{
-	const char *root = getenv("CORPUS");
-	struct stat st;
-	size_t n;
-	char *p;
-
-	if (!root || !*root)
-		root = "../shared/corpus";
-	if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
-		cr_skip_test("corpus absent (set CORPUS=<corpus root>)");
-	n = strlen(root) + strlen(rel) + 2;
-	p = malloc(n);
-	cr_assert_not_null(p);
-	snprintf(p, n, "%s/%s", root, rel);
-	return p;
-}
-
 /* The signature sector of a signed file: its last 4096 bytes. */
 static int decode_file(const char *rel, espimg_sigblock out[3], uint64_t *size)
 {
-	char *path = corpus_path(rel);
+	char *path = fx_corpus_path(rel);
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int n;
@@ -410,7 +392,7 @@ static int decode_file(const char *rel, espimg_sigblock out[3], uint64_t *size)
 /* The 32 bytes of a digest_sbv2_public_key output, as hex. */
 static void pubkey_digest(const char *rel, char out[65])
 {
-	char *path = corpus_path(rel);
+	char *path = fx_corpus_path(rel);
 	uint8_t *buf = NULL;
 	size_t len = 0;
 
