@@ -749,13 +749,14 @@ static int index_app(const boot_ctx *c, int index)
 }
 
 /* check_anti_rollback: the app description must be readable (a partition
- * exists; we assume a bad image still has one) and its secure_version at
- * least the eFuse value.  Always true without anti-rollback. */
+ * at a non-zero offset, bootloader_common_get_partition_description; we
+ * assume a bad image still has one) and its secure_version at least the
+ * eFuse value.  Always true without anti-rollback. */
 static bool sv_ok(const boot_ctx *c, int app)
 {
 	if (!c->arb)
 		return true;
-	if (app < 0)
+	if (app < 0 || c->l->apps[app].offset == 0)
 		return false;
 	return c->cfg->secure_version[app] >= c->efuse;
 }
