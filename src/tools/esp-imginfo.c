@@ -836,14 +836,8 @@ int main(int argc, char **argv)
 	status = tool_parse_args(&spec, argc, argv, on_option, &run, pos, &npos);
 	if (status)
 		goto done;
-	if (run.help) {
-		tool_print_help(&spec, stdout);
+	if (tool_help_or_version(&spec, run.help, run.version))
 		goto done;
-	}
-	if (run.version) {
-		tool_print_version(&spec, stdout);
-		goto done;
-	}
 	if (npos < 1) {
 		status = tool_usage_error(&spec, "no FILE given");
 		goto done;

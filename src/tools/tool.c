@@ -219,6 +219,16 @@ void tool_print_version(const struct tool_spec *spec, FILE *f)
 	fprintf(f, "%s (espimg) %s\n", spec->name, espimg_version());
 }
 
+bool tool_help_or_version(const struct tool_spec *spec, bool help,
+			  bool version)
+{
+	if (help)
+		tool_print_help(spec, stdout);
+	else if (version)
+		tool_print_version(spec, stdout);
+	return help || version;
+}
+
 int tool_usage_error(const struct tool_spec *spec, const char *fmt, ...)
 {
 	va_list ap;

@@ -69,6 +69,10 @@ int tool_parse_args(const struct tool_spec *spec, int argc, char **argv,
 void tool_print_synopsis(const struct tool_spec *spec, FILE *f);
 void tool_print_help(const struct tool_spec *spec, FILE *f);
 void tool_print_version(const struct tool_spec *spec, FILE *f);
+/* -h wins over -V: prints the help or the version on stdout and returns
+ * true when either was asked for (the tool then exits 0). */
+bool tool_help_or_version(const struct tool_spec *spec, bool help,
+			  bool version);
 
 /* Prints "prog: error: MESSAGE" and a hint to --help; returns TOOL_EXIT_USAGE. */
 int tool_usage_error(const struct tool_spec *spec, const char *fmt, ...)
