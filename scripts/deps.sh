@@ -24,6 +24,7 @@ for w in $want; do
 	test)
 		need libcriterion-dev pkg-config --exists criterion
 		need python3 command -v python3
+		need python3-yaml python3 -c 'import yaml'
 		need binutils command -v readelf
 		;;
 	fuzz)

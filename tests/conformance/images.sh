@@ -27,6 +27,16 @@
 #                 SHA-256 computed/valid, app and bootloader description
 #                 fields -- equal ours for every image esptool accepts; images
 #                 esptool rejects have a status other than "ok";
+#   --format yaml and --format text (the same batches, truncations too):
+#                 the YAML loads into exactly the JSON's data (types and key
+#                 order too); each text block shows the JSON image's values
+#                 in the layout of src/lib/image_text.c -- title (file, chip,
+#                 kind, size, status), chip line, flash, entry point, pins,
+#                 segments (index, load address, length, data offset, memory
+#                 types; hex columns of one width), checksum stored/computed/
+#                 valid, SHA-256 stored/computed/valid, the app and
+#                 bootloader description lines, signatures scheme -- with no
+#                 label missing or extra;
 #   truncations   three real images cut at every header length 0..24, inside
 #                 and after each segment header, inside and at the end of each
 #                 segment's data, before, at and after the checksum byte and
@@ -81,6 +91,10 @@ if [[ ! -d $idir/expected ]]; then
 fi
 if ! command -v python3 >/dev/null; then
 	echo "conformance: python3 not found (scripts/deps.sh test)" >&2
+	exit 2
+fi
+if ! python3 -c 'import yaml' 2>/dev/null; then
+	echo "conformance: python3 yaml module not found (scripts/deps.sh test)" >&2
 	exit 2
 fi
 if [[ ! -x $tool ]] || ! "$tool" --help 2>&1 | grep -q 'esptool'; then
@@ -232,7 +246,8 @@ with open(os.path.join(tmp, 'trunc.tsv'), 'w') as f:
         f.write('\t'.join(map(str, t)) + '\n')
 
 # The runs: "id<TAB>format<TAB>chip<TAB>file..." (one esptool run per case,
-# one JSON run per --chip value over every file that uses it).
+# one JSON, one YAML and one text run per --chip value over every file that
+# uses it).
 runs = []
 batches = {}
 for i, (key, inp, chip, txt, rc) in enumerate(cases):
@@ -244,9 +259,10 @@ for i, t in enumerate(trunc):
 if trunc:
     batches.setdefault('@trunc', []).extend(t[1] for t in trunc)
 for chip, files in sorted(batches.items()):
-    jid = 'j_' + (chip.lstrip('@') or 'auto')
-    runs.append((jid, 'json', '' if chip.startswith('@') else chip,
-                 list(dict.fromkeys(files))))
+    # The same files in YAML (y_) and text (x_): checked against the JSON.
+    for pre, fmt in (('j_', 'json'), ('y_', 'yaml'), ('x_', 'text')):
+        runs.append((pre + (chip.lstrip('@') or 'auto'), fmt,
+                     '' if chip.startswith('@') else chip, list(dict.fromkeys(files))))
 with open(os.path.join(tmp, 'runs.tsv'), 'w') as f:
     for rid, fmt, chip, files in runs:
         f.write('\t'.join([rid, fmt, chip or '-'] + files) + '\n')
@@ -291,6 +307,8 @@ done
 # --- Check ----------------------------------------------------------------------------
 python3 - "$idir" "$tmp" <<'PY'
 import difflib, json, os, re, sys
+
+import yaml
 
 idir, tmp = sys.argv[1:3]
 
@@ -738,6 +756,294 @@ for key, path, name, n, ck, end in trunc:
         if not complete and not ims[0].get('errors'):
             fails.append('no errors listed')
     result('json:' + key, fails)
+
+# --- YAML and text against the JSON ----------------------------------------------
+# Every image of a JSON batch is also printed as YAML and as text (same files,
+# same --chip): the YAML must load into exactly the JSON's data, and the text
+# block must show the JSON's values in the layout of src/lib/image_text.c.
+# libyaml's loader when PyYAML has it: the same data, a few times faster.
+YAML_LOADER = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+
+
+def load_yaml(rid):
+    rc, out, err = run(rid)
+    fails = []
+    crash_checks(rc, err, fails)
+    doc = None
+    try:
+        doc = yaml.load(out.decode('utf-8'), Loader=YAML_LOADER)
+    except (ValueError, yaml.YAMLError) as e:
+        fails.append('output is not YAML: %s' % str(e)[:120])
+    if fails:
+        result('yaml run %s' % rid[2:], fails)
+    return (doc.get('images') if isinstance(doc, dict) else None) or []
+
+
+def text_blocks(rid):
+    """The text output of run rid split into one list of lines per image."""
+    rc, out, err = run(rid)
+    fails = []
+    crash_checks(rc, err, fails)
+    text = out.decode('utf-8', 'replace')
+    if text and not text.endswith('\n'):
+        fails.append('output does not end with a newline')
+    if fails:
+        result('text run %s' % rid[2:], fails)
+    return [b.split('\n') for b in text.rstrip('\n').split('\n\n')] if text else []
+
+
+UNESC = re.compile(r'\\\\|\\x([0-9a-f]{2})|[^\\]+|\\')
+
+
+def unescape(s):
+    """Text with C strings from the image back to the JSON's rendering: \\xNN
+    and \\\\ are bytes, bytes that are not UTF-8 become U+FFFD."""
+    b = b''
+    for m in UNESC.finditer(s):
+        t = m.group(0)
+        b += (b'\\' if t == '\\\\' else bytes([int(m.group(1), 16)]) if m.group(1)
+              else t.encode('utf-8'))
+    return b.decode('utf-8', 'replace')
+
+
+def rev_text(r):
+    return '%d.%d' % (r // 100, r % 100)
+
+
+def check_text(im, lines, fails):
+    """Compares one text block (lines) with one JSON image im."""
+    def check(field, ours, want):
+        if ours != want:
+            fails.append('%s: text %r, JSON %r' % (field, ours, want))
+
+    def g(*path):
+        x = im
+        for p in path:
+            x = x.get(p) if isinstance(x, dict) else None
+        return x
+
+    where = im.get('file') or ''
+    if im.get('address') is not None:
+        where += ' at 0x%x' % im['address']
+    elif im.get('offset'):
+        where += ' at offset 0x%x' % im['offset']
+    title = unescape(lines[0])
+    if not isinstance(g('header'), dict):
+        check('title', title, '%s: %s: %s' % (
+            where, 'ESP8266 image' if im.get('status') == 'unsupported' else 'no image',
+            im.get('status')))
+        check('lines after the title', lines[1:], [])
+        return
+    chip = g('chip', 'name')
+    kind = {'app': 'app', 'bootloader': 'bootloader'}.get(im.get('kind'), 'image')
+    check('title', title, '%s: %s, %s: %s' % (
+        where, '%s %s' % (chip, kind) if chip else '%s (unknown chip)' % kind,
+        '%d bytes' % im['image_size'] if im.get('image_size') is not None else 'incomplete',
+        im.get('status')))
+    sect, label = {}, None
+    for line in lines[1:]:
+        lab = line[2:14].rstrip()
+        if not line.startswith('  ') or len(line) <= 14 or ' ' in lab or \
+                lab.strip() != lab or line[2 + len(lab):14].strip():
+            fails.append('line %r is not "  LABEL       VALUE"' % line)
+            continue
+        if lab:
+            label = lab
+            if label in sect:
+                fails.append('label %r twice' % label)
+            sect[label] = []
+        elif label is None:
+            fails.append('continuation line %r before any label' % line)
+            continue
+        sect[label].append(line[14:])
+    want_labels = ['chip', 'flash', 'entry', 'pins']
+    if g('extended_header', 'reserved_hex') not in (None, '00000000'):
+        want_labels.append('reserved')
+    want_labels.append('segments')
+    if g('checksum') is not None:
+        want_labels += ['checksum', 'sha256']
+    if g('app_desc') is not None:
+        want_labels.append('app')
+    if g('bootloader_desc') is not None:
+        want_labels.append('bootloader')
+    got_labels = list(sect)
+    if 'signatures' in got_labels:  # only for a complete image
+        want_labels.append('signatures')
+    check('labels', got_labels, want_labels)
+
+    one = lambda k: (sect.get(k) or [''])[0]
+    m = re.fullmatch(r'(.*) \((?:id (\d+)(?:(, forced)|, from the low byte of (\d+))?'
+                     r'|(forced); the header says id (\d+))\), revision (v\S+) \.\. (v\S+) '
+                     r'\(legacy min_rev (\d+)\)', one('chip'))
+    if not m:
+        fails.append('chip line %r' % one('chip'))
+    else:
+        check('chip.name', m.group(1), chip or 'unknown')
+        if chip:
+            check('chip.id', int(m.group(2)) if m.group(2) else g('chip', 'id'), g('chip', 'id'))
+            check('chip.forced', bool(m.group(3) or m.group(5)), g('chip', 'forced'))
+        hid = m.group(4) or m.group(6) or m.group(2)
+        check('extended_header.chip_id', int(hid), g('extended_header', 'chip_id'))
+        check('extended_header.min_chip_rev', m.group(7), g('extended_header', 'min_chip_rev'))
+        check('extended_header.max_chip_rev', m.group(8), g('extended_header', 'max_chip_rev'))
+        check('extended_header.min_chip_rev_legacy', int(m.group(9)),
+              g('extended_header', 'min_chip_rev_legacy'))
+    h = g('header')
+    check('flash', one('flash'), '%s, %s, %s' % (
+        h.get('flash_mode_name') or 'mode %s (undefined)' % h.get('flash_mode'),
+        h.get('flash_freq') or 'freq code %s%s' % (h.get('flash_freq_code'),
+                                                   ' (undefined)' if chip else ''),
+        h.get('flash_size') or 'size code %s (undefined)' % h.get('flash_size_code')))
+    check('header.entry_point', one('entry'), '0x%08x' % h.get('entry_point', -1))
+    d = g('extended_header', 'drive') or {}
+    wp = g('extended_header', 'wp_pin')
+    check('pins', one('pins'), '%s, drive %s' % (
+        'WP disabled (0x%02x)' % wp if g('extended_header', 'wp_pin_disabled')
+        else 'WP GPIO %s' % wp, ' '.join('%s %s' % (k, d.get(k))
+                                          for k in ('clk', 'q', 'd', 'cs0', 'hd', 'wp'))))
+
+    segs = g('segments') or []
+    sl = sect.get('segments') or ['']
+    if not segs:
+        check('segments', sl, ['none'] if g('image_size') is not None or len(sl) == 1 and
+              sl[0] == 'none' else ['none read (the header declares %s)' % h.get('segment_count')])
+    else:
+        rows, widths = [], set()
+        if not re.fullmatch(r'# +load addr +length +offset +memory', sl[0]):
+            fails.append('segments heading %r' % sl[0])
+        for line in sl[1:]:
+            m = re.fullmatch(r' *(\d+)  0x([0-9a-f]{8})  0x([0-9a-f]+) +0x([0-9a-f]+) +(\S.*)', line)
+            if m:
+                rows.append((int(m.group(1)), int(m.group(2), 16), int(m.group(3), 16),
+                             int(m.group(4), 16), m.group(5)))
+                widths.add((len(m.group(3)), len(m.group(4))))
+            elif line != '(the header declares %s, %d read)' % (h.get('segment_count'), len(segs)):
+                fails.append('segment line %r' % line)
+        want = [(s.get('index'), s.get('load_addr'), s.get('length'), s.get('data_offset'),
+                 ' '.join(s.get('memory_types') or []) or '(none)') for s in segs]
+        if rows != want:
+            for a, b in zip(rows + [None] * len(want), want + [None] * len(rows)):
+                if a != b:
+                    check('segments', a, b)
+                    break
+        if len(widths) > 1:
+            fails.append('segment hex columns not zero-padded to one width')
+
+    ck = g('checksum')
+    if ck is not None:
+        check('checksum', sect.get('checksum'), [
+            '0x%02x (valid)' % ck['stored'] if ck.get('valid') else
+            '0x%02x (invalid; computed 0x%02x)' % (ck['stored'], ck['computed'])])
+        sha = g('sha256')
+        if sha is None:
+            want = ['none (hash_appended %s)' % g('extended_header', 'hash_appended')]
+        elif sha.get('valid') and sha.get('stored') == sha.get('computed'):
+            want = ['%s (valid)' % sha['computed']]
+        else:
+            want = ['%s (invalid)' % sha.get('stored'), '%s (computed)' % sha.get('computed')]
+        got = sect.get('sha256') or []
+        if sha is not None and sha.get('stored') is None and got and \
+                re.fullmatch(r'cut short: ([0-9]|[12][0-9]|3[01]) of 32 bytes \(invalid\)', got[0]):
+            want[0] = got[0]  # JSON has no stored digest when it is cut short
+        check('sha256', got, want)
+
+    q = lambda s: s if s else '""'  # how text shows an empty string
+    a = g('app_desc')
+    if isinstance(a, dict):
+        mmu = a.get('mmu_page_size')
+        check('app', [unescape(l) for l in sect.get('app') or []], [
+            '%s %s' % (q(a.get('project_name')), q(a.get('version'))),
+            'ESP-IDF %s, built %s %s, secure version %s' % (
+                q(a.get('idf_ver')), q(a.get('date')), q(a.get('time')), a.get('secure_version')),
+            'ELF SHA-256 %s' % a.get('app_elf_sha256'),
+            'eFuse block revision %s .. %s, %s' % (
+                rev_text(a.get('min_efuse_blk_rev_full', -1)),
+                rev_text(a.get('max_efuse_blk_rev_full', -1)),
+                'MMU page size not recorded' if mmu is None else
+                'MMU page %d KB' % (mmu // 1024) if mmu >= 1024 else
+                'MMU page %d bytes' % mmu)])
+    bd = g('bootloader_desc')
+    if isinstance(bd, dict):
+        check('bootloader', [unescape(l) for l in sect.get('bootloader') or []], [
+            'version %s' % bd.get('version'),
+            'ESP-IDF %s, built %s, secure version %s' % (
+                q(bd.get('idf_ver')), q(bd.get('date_time')), bd.get('secure_version'))])
+    sg = g('signatures') or {}
+    if 'signatures' in sect:
+        s0 = sect['signatures'][0]
+        if sg.get('scheme') == 'v2':
+            check('signatures', s0, 'Secure Boot v2, sector at 0x%x' % sg.get('sector_offset', -1))
+            check('signatures.blocks', len([l for l in sect['signatures'] if l.startswith('block ')]),
+                  len(sg.get('blocks') or []))
+        elif sg.get('scheme') == 'v1':
+            check('signatures', s0.startswith('Secure Boot v1 at '), True)
+        else:
+            check('signatures', sect['signatures'], ['none'])
+
+
+
+yaml_images = {b: load_yaml('y_' + b) for b in docs}
+text_images = {b: text_blocks('x_' + b) for b in docs}
+for b in sorted(docs):
+    n = len(docs[b].get('images') or [])
+    if len(text_images[b]) != n:
+        result('text run %s' % b, ['%d blocks for %d JSON images' % (len(text_images[b]), n)])
+        text_images[b] = []
+
+
+def same(a, b):
+    """a == b with the types too (YAML's 1 is not JSON's true or 1.0) and
+    the keys in the same order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def first_diff(a, b, path=''):
+    """(path, a's value, b's value) where a and b first differ."""
+    if type(a) is type(b) and isinstance(a, dict) and list(a) == list(b):
+        for k in a:
+            if not same(a[k], b[k]):
+                return first_diff(a[k], b[k], '%s.%s' % (path, k))
+    if type(a) is type(b) and isinstance(a, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if not same(x, y):
+                return first_diff(x, y, '%s[%d]' % (path, i))
+    return (path or '.', a, b)
+
+
+def check_formats(key, batch, path):
+    jims = docs.get(batch, {}).get('images') or []
+    idx = [i for i, im in enumerate(jims) if isinstance(im, dict) and im.get('file') == path]
+    yfails, tfails = [], []
+    if not idx:
+        yfails.append('no image for this file in the JSON output')
+    yims = [im for im in yaml_images.get(batch) or []
+            if isinstance(im, dict) and im.get('file') == path]
+    want = [jims[i] for i in idx]
+    if not same(yims, want):
+        where = first_diff(yims, want)
+        yfails.append('YAML data differ from the JSON at %s: YAML %r, JSON %r' % where)
+    result('yaml:' + key, yfails)
+    blocks = text_images.get(batch) or []
+    if not idx or not blocks:
+        tfails.append('no text block for this file')
+    for i in idx if blocks else []:
+        sub = []
+        check_text(jims[i], blocks[i], sub)
+        tfails += ['image %d: %s' % (i, f) if len(idx) > 1 else f for f in sub]
+    result('text:' + key, tfails)
+
+
+for key, inp, chip, txt, ref_rc in cases:
+    if chip != 'esp8266':
+        check_formats(key, chip or 'auto', inp)
+for key, path, name, n, ck, end in trunc:
+    check_formats(key, 'trunc', path)
 
 for key, fields in sorted(JSON_DEV.items()):
     for field in sorted(fields):
