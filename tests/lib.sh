@@ -6,6 +6,8 @@
 #                                # (plus the NAME=VALUE settings given)
 #   espimg_locate TOOL           # cd to the repository; sets repo, build,
 #                                # corpus and tool ($build/bin/TOOL)
+#   espimg_runner_args "$@"      # a conformance runner's arguments: sets
+#                                # keep (--keep) and filters (SUBSTRING...)
 #
 # A clean environment makes the runs independent of the caller's locale and
 # variables: only PATH, a UTF-8 C locale, BUILD, CORPUS, TMPDIR, JOBS and the
@@ -48,4 +50,22 @@ espimg_locate() {
 	tool=${1:+$build/bin/$1}
 	export -n BUILD CORPUS 2>/dev/null
 	return 0
+}
+
+# The arguments every conformance runner takes: --keep (sets keep=1),
+# -h/--help (prints the script's header comment), SUBSTRING... (filters).
+espimg_runner_args() {
+	local a
+	keep=0
+	filters=()
+	for a in "$@"; do
+		case $a in
+		--keep) keep=1 ;;
+		-h | --help)
+			sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"
+			exit 0 ;;
+		-*) echo "${0##*/}: unknown option '$a'" >&2; exit 2 ;;
+		*) filters+=("$a") ;;
+		esac
+	done
 }

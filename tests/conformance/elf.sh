@@ -50,17 +50,7 @@ espimg_clean_env -- "$@"
 espimg_locate esp-imginfo
 idir=$corpus/images
 
-keep=0
-filters=()
-for a in "$@"; do
-	case $a in
-	--keep) keep=1 ;;
-	-h | --help)
-		sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-		exit 0 ;;
-	*) filters+=("$a") ;;
-	esac
-done
+espimg_runner_args "$@"
 
 if [[ ! -d $idir/expected ]]; then
 	echo "conformance: corpus not found at $idir, skipped"

@@ -52,18 +52,7 @@ espimg_clean_env -- "$@"
 espimg_locate otadata-set
 odir=$corpus/otadata
 
-keep=0
-filters=()
-for a in "$@"; do
-	case $a in
-	--keep) keep=1 ;;
-	-h | --help)
-		sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-		exit 0 ;;
-	-*) echo "otadata.sh: unknown option '$a'" >&2; exit 2 ;;
-	*) filters+=("$a") ;;
-	esac
-done
+espimg_runner_args "$@"
 
 if [[ ! -f $odir/vectors.tsv ]]; then
 	echo "conformance: corpus not found at $odir, skipped"

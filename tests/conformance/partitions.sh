@@ -40,17 +40,7 @@ espimg_clean_env PT_APP_SIZE=1M -- "$@"
 espimg_locate gen-partitions
 pdir=$corpus/partitions
 
-keep=0
-filters=()
-for a in "$@"; do
-	case $a in
-	--keep) keep=1 ;;
-	-h | --help)
-		sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-		exit 0 ;;
-	*) filters+=("$a") ;;
-	esac
-done
+espimg_runner_args "$@"
 
 if [[ ! -f $pdir/manifest.tsv ]]; then
 	echo "conformance: corpus not found at $pdir, skipped"
