@@ -107,3 +107,41 @@ void espimg_buf_free(espimg_buf *b)
 	b->cap = 0;
 	b->failed = 0;
 }
+
+/* Decodes one UTF-8 sequence at s[0..len) strictly (no overlongs, no
+ * surrogates, max U+10FFFF), as Python's 'utf-8' codec does.  Returns its
+ * length (1-4) and the code point, or 0 when the bytes are invalid. */
+size_t espimg_utf8_seq(const uint8_t *s, size_t len, uint32_t *cp)
+{
+	uint8_t c = s[0];
+	size_t n;
+	uint32_t v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+		v = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		v = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3F);
+	}
+	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
+	    (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return n;
+}

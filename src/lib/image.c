@@ -919,45 +919,15 @@ size_t espimg_desc_text(const uint8_t *field, size_t size,
 }
 
 /* Length of the longest well-formed UTF-8 prefix, as Python's strict
- * decoder judges it (RFC 3629): no overlong forms, no surrogates, nothing
- * above U+10FFFF. */
+ * decoder judges it. */
 static size_t utf8_prefix(const uint8_t *s, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, k;
+	uint32_t cp;
 
-	while (i < n) {
-		uint8_t c = s[i], lo = 0x80, hi = 0xBF;
-		size_t k;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			k = 1;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			k = 2;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			k = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F;
-		} else {
-			return i;
-		}
-		if (n - i - 1 < k || s[i + 1] < lo || s[i + 1] > hi)
-			return i;
-		for (size_t j = 2; j <= k; j++)
-			if (s[i + j] < 0x80 || s[i + j] > 0xBF)
-				return i;
-		i += k + 1;
-	}
-	return n;
+	while (i < n && (k = espimg_utf8_seq(s + i, n - i, &cp)) != 0)
+		i += k;
+	return i;
 }
 
 int espimg_utf8_valid(const uint8_t *s, size_t n)

@@ -30,50 +30,6 @@
 
 /* ------------------------------------------------------------ strings */
 
-/* Length of the well-formed UTF-8 sequence at s (Unicode 15, table 3-7:
- * no overlongs, no surrogates, nothing above U+10FFFF) with its code point
- * in *cp, or 0 when the bytes there are not one. */
-static size_t utf8_seq(const uint8_t *s, size_t n, uint32_t *cp)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xBF;
-	size_t len;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		*cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		*cp = c & 0x0F;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		*cp = c & 0x07;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if (s[i] < lo || s[i] > hi)
-			return 0;
-		*cp = *cp << 6 | (s[i] & 0x3F);
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	return len;
-}
-
 /* Characters shown escaped although well-formed: C0 and C1 controls, and
  * the invisible ones that reorder or break a line on a terminal (bidi
  * marks, embeddings, overrides and isolates; line and paragraph
@@ -96,7 +52,7 @@ static void put_escaped(espimg_buf *b, const uint8_t *s, size_t n)
 
 	while (i < n) {
 		uint32_t cp = 0;
-		size_t len = utf8_seq(s + i, n - i, &cp);
+		size_t len = espimg_utf8_seq(s + i, n - i, &cp);
 
 		if (len && cp == '\\') {
 			espimg_buf_append(b, "\\\\", 2);

@@ -52,6 +52,11 @@ void espimg_buf_printf(espimg_buf *b, const char *fmt, ...) ESPIMG_PRINTF(2, 3);
 char *espimg_buf_finish(espimg_buf *b, size_t *len);
 void espimg_buf_free(espimg_buf *b);
 
+/* Decodes one UTF-8 sequence at s[0..len) strictly (no overlongs, no
+ * surrogates, max U+10FFFF), as Python's 'utf-8' codec does.  Returns its
+ * length (1-4) and the code point, or 0 when the bytes are invalid. */
+size_t espimg_utf8_seq(const uint8_t *s, size_t len, uint32_t *cp);
+
 /* The "status" of an image in esp-imginfo's output ("ok", "invalid",
  * "unsupported", "unreadable", "not-an-image"; see espimg_image_emit_run);
  * image_emit.c. */

@@ -1021,7 +1021,7 @@ static int parse_binary(const uint8_t *data, size_t len,
 			nlen++;
 		while (i < nlen) {
 			uint32_t cp;
-			size_t n = pt_utf8_decode(nm + i, nlen - i, &cp);
+			size_t n = espimg_utf8_seq(nm + i, nlen - i, &cp);
 			if (n) {
 				i += n;
 				continue;

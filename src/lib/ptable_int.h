@@ -24,7 +24,6 @@ typedef struct pt_keyword {
 
 enum { PT_NUM_INVALID = -1, PT_NUM_UNKNOWN_KEYWORD = -2 };
 
-size_t pt_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
 size_t pt_utf8_incomplete_tail(const uint8_t *s, size_t len);
 int pt_decode_text(const uint8_t *data, size_t len, const char *file,
 		   espimg_diag_list *diags, char **text, size_t *text_len);

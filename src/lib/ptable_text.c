@@ -14,44 +14,6 @@
 #include "internal.h"
 #include "ptable_int.h"
 
-/* Decodes one UTF-8 sequence at s[0..len) strictly (no overlongs, no
- * surrogates, max U+10FFFF), as Python's 'utf-8' codec does.  Returns its
- * length (1-4) and the code point, or 0 when the bytes are invalid. */
-size_t pt_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
-{
-	uint8_t c = s[0];
-	size_t n;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		v = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		v = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3F);
-	}
-	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-	    (v >= 0xD800 && v <= 0xDFFF))
-		return 0;
-	*cp = v;
-	return n;
-}
-
 /* Length of the longest prefix of s that is a valid but incomplete UTF-8
  * sequence start (0 if s does not start one). */
 size_t pt_utf8_incomplete_tail(const uint8_t *s, size_t len)
@@ -187,7 +149,7 @@ int pt_decode_text(const uint8_t *data, size_t len, const char *file,
 
 		while (i < len) {
 			uint32_t cp;
-			size_t n = pt_utf8_decode(data + i, len - i, &cp);
+			size_t n = espimg_utf8_seq(data + i, len - i, &cp);
 			if (n == 0) {
 				espimg_diag_add(diags, ESPIMG_SEV_ERROR,
 						"ptable.encoding", file, line, col,
@@ -267,7 +229,7 @@ static int is_py_space(uint32_t cp)
 static size_t space_at(const char *s, size_t len)
 {
 	uint32_t cp;
-	size_t n = pt_utf8_decode((const uint8_t *)s, len, &cp);
+	size_t n = espimg_utf8_seq((const uint8_t *)s, len, &cp);
 
 	return (n && is_py_space(cp)) ? n : 0;
 }
@@ -406,7 +368,7 @@ static int py_int(pt_span s, int64_t *out, int *overflow)
 		return -1;
 	for (size_t i = 0; i < s.len;) {
 		uint32_t cp;
-		size_t k = pt_utf8_decode((const uint8_t *)s.p + i, s.len - i, &cp);
+		size_t k = espimg_utf8_seq((const uint8_t *)s.p + i, s.len - i, &cp);
 		int d = (k && cp >= 0x80) ? nd_digit(cp) : -1;
 		if (d >= 0) {
 			buf[n++] = (char)('0' + d);
