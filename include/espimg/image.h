@@ -189,12 +189,31 @@ typedef struct espimg_image {
 	bool has_sig_v1;
 	uint64_t sig_v1_offset;
 	uint32_t sig_v1_version;
+
+	/* The digest of the signed region asked for with opts->prefix_len:
+	 * bytes [0, prefix_end) of the image. prefix_digest_ok is false when
+	 * none was asked for, or the source ends before prefix_end. */
+	bool prefix_digest_ok;
+	uint64_t prefix_end;
+	size_t prefix_digest_len;      /* 32 (SHA-256) or 48 (SHA-384) */
+	uint8_t prefix_digest[48];
 } espimg_image;
+
+/* opts->prefix_len: up to the Secure Boot v2 signature sector, i.e. the
+ * image size rounded up to 4096 (the ESP-IDF bootloader's signed region);
+ * nothing when the image could not be read to its checksum. */
+#define ESPIMG_PREFIX_TO_SECTOR UINT64_MAX
 
 typedef struct espimg_image_opts {
 	const espimg_chip *chip; /* force the chip (like esptool --chip); NULL = from header */
 	uint64_t offset;         /* where the image starts in the source */
 	const char *file;        /* name used in diagnostics; may be NULL */
+	/* Also digest the image's first prefix_len bytes (0 = no; or
+	 * ESPIMG_PREFIX_TO_SECTOR) in the same pass over the source: the
+	 * region a Secure Boot signature covers. With SHA-256 the image's own
+	 * SHA-256 state is reused, so the bytes are hashed once. */
+	uint64_t prefix_len;
+	bool prefix_sha384;      /* SHA-384 instead (ECDSA P-384 blocks) */
 } espimg_image_opts;
 
 /* Parses the image at opts->offset in `src`. On return *out holds whatever
@@ -212,6 +231,13 @@ ESPIMG_API int espimg_image_read(const espimg_source *src,
 				 espimg_image **out, espimg_diag_list *diags);
 
 ESPIMG_API void espimg_image_free(espimg_image *img); /* NULL ok */
+
+/* The SHA-256 (digest_len 32) or SHA-384 (48) of len bytes of src at
+ * offset, read in bounded chunks. ESPIMG_EFORMAT when the source ends
+ * first; ESPIMG_EIO; ESPIMG_EINVAL; ESPIMG_ENOMEM. */
+ESPIMG_API int espimg_source_digest(const espimg_source *src, uint64_t offset,
+				    uint64_t len, size_t digest_len,
+				    uint8_t *out);
 
 /* Renders a fixed-width descriptor text field.
  * ESPIMG_DESC_CSTRING: the bytes before the first NUL (what the device's C

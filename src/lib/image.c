@@ -88,6 +88,7 @@ typedef struct rd {
 	size_t blen;
 	uint64_t pos;   /* next byte to consume, image-relative */
 	EVP_MD_CTX *md;
+	EVP_MD_CTX *prefix_md; /* copy of md at the checksum end, or NULL */
 	int hashing;
 	int err;        /* first source or hash failure */
 } rd;
@@ -198,6 +199,8 @@ typedef struct parse {
 	uint8_t app_raw[ESPIMG_APP_DESC_SIZE];
 	int boot_seg;         /* last later DRAM-typed segment >= 80 bytes */
 	uint8_t boot_raw[ESPIMG_BOOT_DESC_SIZE];
+	/* Bytes [0, prefix_from) are in r.prefix_md (0: nothing yet). */
+	uint64_t prefix_from;
 } parse;
 
 static void diag(parse *ps, espimg_severity sev, const char *code,
@@ -549,6 +552,11 @@ static int read_footer(parse *ps)
 	img->stage = ESPIMG_STAGE_CHECKSUM;
 
 	ps->r.hashing = 0;
+	/* The signed region starts with the image: keep the state so the
+	 * region's SHA-256 continues from here (prefix_finish). */
+	if (ps->r.prefix_md && !EVP_MD_CTX_copy_ex(ps->r.prefix_md, ps->r.md))
+		return ESPIMG_ENOMEM;
+	ps->prefix_from = ck_at + 1;
 	if (!EVP_DigestFinal_ex(ps->r.md, img->sha256_computed, &mdlen))
 		return ESPIMG_ENOMEM;
 	img->image_size = ck_at + 1;
@@ -846,6 +854,93 @@ static int parse_image(parse *ps, const espimg_image_opts *opts)
 	return ESPIMG_OK;
 }
 
+/* Hashes [from, end) of the image into md through the reader. Returns 0,
+ * ESPIMG_EFORMAT when the source ends first, or the reader's error. */
+static int hash_range(rd *r, EVP_MD_CTX *md, uint64_t from, uint64_t end)
+{
+	r->pos = from;
+	while (r->pos < end) {
+		const uint8_t *p;
+		size_t n;
+		int rc = rd_peek(r, &p, &n);
+
+		if (rc < 0)
+			return rc;
+		if (!n)
+			return ESPIMG_EFORMAT;
+		if (n > end - r->pos)
+			n = (size_t)(end - r->pos);
+		if (!EVP_DigestUpdate(md, p, n))
+			return ESPIMG_ENOMEM;
+		r->pos += n;
+	}
+	return 0;
+}
+
+/* The signed-region digest (opts->prefix_len), after the parse: continue
+ * the SHA-256 state saved at the checksum when there is one and the region
+ * covers it, else hash the region from the start. */
+static int prefix_finish(parse *ps, const espimg_image_opts *opts)
+{
+	espimg_image *img = ps->img;
+	uint64_t end = opts->prefix_len;
+	const EVP_MD *alg = opts->prefix_sha384 ? EVP_sha384() : EVP_sha256();
+	uint64_t from = 0;
+	unsigned mdlen = 0;
+	int rc;
+
+	if (end == ESPIMG_PREFIX_TO_SECTOR) {
+		if (img->stage < ESPIMG_STAGE_CHECKSUM)
+			return 0;
+		end = (img->image_size + ESPIMG_SIG_SECTOR_SIZE - 1) &
+		      ~(uint64_t)(ESPIMG_SIG_SECTOR_SIZE - 1);
+	}
+	img->prefix_end = end;
+	if (!opts->prefix_sha384 && ps->prefix_from && ps->prefix_from <= end)
+		from = ps->prefix_from;
+	else if (!EVP_DigestInit_ex(ps->r.prefix_md, alg, NULL))
+		return ESPIMG_ENOMEM;
+	rc = hash_range(&ps->r, ps->r.prefix_md, from, end);
+	if (rc == ESPIMG_EFORMAT)
+		return 0; /* the source is shorter: no digest */
+	if (rc < 0)
+		return rc;
+	if (!EVP_DigestFinal_ex(ps->r.prefix_md, img->prefix_digest, &mdlen))
+		return ESPIMG_ENOMEM;
+	img->prefix_digest_len = mdlen;
+	img->prefix_digest_ok = true;
+	return 0;
+}
+
+int espimg_source_digest(const espimg_source *src, uint64_t offset,
+			 uint64_t len, size_t digest_len, uint8_t *out)
+{
+	rd r;
+	unsigned mdlen = 0;
+	int rc;
+
+	if (!src || !src->read_at || !out ||
+	    (digest_len != 32 && digest_len != 48))
+		return ESPIMG_EINVAL;
+	memset(&r, 0, sizeof(r));
+	r.src = src;
+	r.base = offset;
+	r.size = src->size > offset ? src->size - offset : 0;
+	r.buf = malloc(IMG_BUF_SIZE);
+	r.md = EVP_MD_CTX_new();
+	if (!r.buf || !r.md ||
+	    !EVP_DigestInit_ex(r.md, digest_len == 48 ? EVP_sha384()
+						      : EVP_sha256(), NULL))
+		rc = ESPIMG_ENOMEM;
+	else
+		rc = hash_range(&r, r.md, 0, len);
+	if (!rc && !EVP_DigestFinal_ex(r.md, out, &mdlen))
+		rc = ESPIMG_ENOMEM;
+	free(r.buf);
+	EVP_MD_CTX_free(r.md);
+	return rc;
+}
+
 int espimg_image_read(const espimg_source *src, const espimg_image_opts *opts,
 		      espimg_image **out, espimg_diag_list *diags)
 {
@@ -864,11 +959,15 @@ int espimg_image_read(const espimg_source *src, const espimg_image_opts *opts,
 	ps.img = calloc(1, sizeof(*ps.img));
 	ps.r.buf = malloc(IMG_BUF_SIZE);
 	ps.r.md = EVP_MD_CTX_new();
+	if (opts->prefix_len)
+		ps.r.prefix_md = EVP_MD_CTX_new();
 	if (!ps.img || !ps.r.buf || !ps.r.md ||
+	    (opts->prefix_len && !ps.r.prefix_md) ||
 	    !EVP_DigestInit_ex(ps.r.md, EVP_sha256(), NULL)) {
 		free(ps.img);
 		free(ps.r.buf);
 		EVP_MD_CTX_free(ps.r.md);
+		EVP_MD_CTX_free(ps.r.prefix_md);
 		return ESPIMG_ENOMEM;
 	}
 	ps.diags = diags;
@@ -884,9 +983,16 @@ int espimg_image_read(const espimg_source *src, const espimg_image_opts *opts,
 	ps.img->source_size = ps.r.size;
 
 	rc = parse_image(&ps, opts);
+	if (opts->prefix_len && rc != ESPIMG_EIO && rc != ESPIMG_ENOMEM) {
+		int prc = prefix_finish(&ps, opts);
+
+		if (prc < 0)
+			rc = prc;
+	}
 
 	free(ps.r.buf);
 	EVP_MD_CTX_free(ps.r.md);
+	EVP_MD_CTX_free(ps.r.prefix_md);
 	*out = ps.img;
 	return rc;
 }

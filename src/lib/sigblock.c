@@ -1,5 +1,5 @@
 /*
- * sigblock.c - Secure Boot signature blocks: decoding only.
+ * sigblock.c - Secure Boot signature blocks: decoding.
  *
  * Layouts: ESP-IDF components/esp_rom/<chip>/include/<chip>/rom/secure_boot.h
  * (struct ets_secure_boot_sig_block) and espsecure (esptool 5.3.1,
@@ -100,6 +100,7 @@ int espimg_sigblock_decode(const uint8_t *block, size_t len, uint64_t offset,
 	if (len < ESPIMG_SIG_BLOCK_SIZE)
 		return ESPIMG_OK; /* too short to be a block */
 
+	memcpy(out->raw, block, ESPIMG_SIG_BLOCK_SIZE);
 	out->magic = block[0];
 	out->version = block[1];
 	out->crc_stored = espimg_le32(block + SIG_CRC_OFFSET);

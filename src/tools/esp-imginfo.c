@@ -589,7 +589,7 @@ static int describe(struct run *run, const struct input *in,
 		    const espimg_chip *chip, bool size_line, bool detected_line,
 		    int *esptool_r, const espimg_chip **detected)
 {
-	espimg_image_opts opts = { chip, offset, in->name };
+	espimg_image_opts opts = { .chip = chip, .offset = offset, .file = in->name };
 	espimg_image *img = NULL;
 	int r, status;
 

@@ -802,7 +802,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t prefixes[] = { 0, 1, 24, 4096 };
 	static const struct fault none = { 0, 0 };
-	espimg_image_opts o = { NULL, 0, "fuzz.bin" };
+	espimg_image_opts o = { .file = "fuzz.bin" };
 	struct fault f = none;
 	struct run p, q;
 	const espimg_image *img;

@@ -1736,3 +1736,62 @@ Test(image, corpus_agrees_with_esptool)
 	cr_expect_gt(checked, 50, "only %d corpus images checked", checked);
 	cr_expect_eq(bad, 0, "%d mismatches over %d images (see stderr)", bad, checked);
 }
+
+/* The signed-region digest computed in the parse equals the digest each
+ * espsecure-signed corpus file's blocks carry, and a separate pass over the
+ * same bytes: SHA-256 reusing the image's own state, SHA-384 from the start,
+ * by the device's rule (up to the sector) and by a fixed length. */
+Test(image, prefix_digest_matches_signed_blocks)
+{
+	static const struct {
+		const char *file;
+		bool sha384;
+	} cases[] = {
+		{ "images/gen/sign_v2_rsa_c3.bin", false },
+		{ "images/gen/sign_v2_rsa3_s3.bin", false },
+		{ "images/gen/sign_v2_ecdsa256_c6.bin", false },
+		{ "images/gen/sign_v2_rsa_securepad2.bin", false },
+		{ "images/gen/sign_v2_ecdsa384_c5.bin", true },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = 0, dlen = cases[i].sha384 ? 48 : 32;
+		uint8_t *buf = fx_corpus_read(cases[i].file, &len);
+		espimg_source src;
+		espimg_image *img = NULL;
+		espimg_image_opts o = { .prefix_len = ESPIMG_PREFIX_TO_SECTOR,
+					.prefix_sha384 = cases[i].sha384 };
+		uint8_t sep[48];
+
+		espimg_source_mem(&src, buf, len);
+		cr_assert_eq(espimg_image_read(&src, &o, &img, NULL), 0, "%s",
+			     cases[i].file);
+		cr_assert(img->prefix_digest_ok, "%s", cases[i].file);
+		cr_assert_eq(img->prefix_end, len - 4096, "%s", cases[i].file);
+		cr_assert_eq(img->prefix_digest_len, dlen);
+		cr_assert(img->nsig >= 1);
+		cr_assert_eq(memcmp(img->prefix_digest, img->sig[0].image_digest,
+				    dlen), 0, "%s", cases[i].file);
+		cr_assert_eq(espimg_source_digest(&src, 0, len - 4096, dlen, sep),
+			     0);
+		cr_assert_eq(memcmp(sep, img->prefix_digest, dlen), 0);
+		espimg_image_free(img);
+
+		/* A fixed length shorter than the image: hashed on its own. */
+		o.prefix_len = 100;
+		cr_assert_eq(espimg_image_read(&src, &o, &img, NULL), 0);
+		cr_assert(img->prefix_digest_ok);
+		cr_assert_eq(espimg_source_digest(&src, 0, 100, dlen, sep), 0);
+		cr_assert_eq(memcmp(sep, img->prefix_digest, dlen), 0);
+		espimg_image_free(img);
+
+		/* Past the end of the source: no digest. */
+		o.prefix_len = len + 1;
+		cr_assert_eq(espimg_image_read(&src, &o, &img, NULL), 0);
+		cr_assert_not(img->prefix_digest_ok);
+		cr_assert_eq(espimg_source_digest(&src, 0, len + 1, dlen, sep),
+			     ESPIMG_EFORMAT);
+		espimg_image_free(img);
+		free(buf);
+	}
+}

@@ -61,7 +61,7 @@ static char *emit(const uint8_t *buf, size_t len, uint64_t offset,
 {
 	struct fx_sink sink = { 0 };
 	espimg_source src;
-	espimg_image_opts o = { NULL, offset, "in.bin" };
+	espimg_image_opts o = { .offset = offset, .file = "in.bin" };
 	espimg_image *img = NULL;
 	espimg_diag_list *d = espimg_diag_list_new();
 	espimg_emitter *e = espimg_emit_new(fmt, fx_sink_write, &sink);

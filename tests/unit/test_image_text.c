@@ -91,7 +91,7 @@ static struct described describe(const uint8_t *buf, size_t len,
 	struct described r = { 0 };
 	struct fx_sink sink = { 0 };
 	espimg_source src;
-	espimg_image_opts o = { NULL, offset, file };
+	espimg_image_opts o = { .offset = offset, .file = file };
 	espimg_image *img = NULL;
 	espimg_diag_list *d = espimg_diag_list_new();
 	espimg_emitter *e = espimg_emit_new(ESPIMG_FORMAT_JSON, fx_sink_write,
