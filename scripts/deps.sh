@@ -26,6 +26,7 @@ for w in $want; do
 		need python3 command -v python3
 		need python3-yaml python3 -c 'import yaml'
 		need binutils command -v readelf
+		need openssl command -v openssl
 		;;
 	fuzz)
 		need clang command -v clang
