@@ -6,11 +6,11 @@
  * `image-info` byte for byte.
  *
  * Regular files are read with pread() through an espimg_source, never
- * whole, so memory stays flat whatever the file size.  Standard input,
- * other special files and Intel HEX text are read into memory, bounded.
+ * whole, so memory stays flat whatever the file size (tool_input_open in
+ * tool.c).  Standard input, other special files and Intel HEX text are
+ * read into memory, bounded.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +25,9 @@
 #include "espimg/image.h"
 #include "tool.h"
 
-/* Standard input and non-regular files are read into memory: at most the
- * largest flash chip (128 MiB, esptool FLASH_SIZES).  Intel HEX text takes
- * a little under 2.9 bytes per data byte (16-byte records). */
-#define MEM_INPUT_LIMIT (128u << 20)
+/* Intel HEX text is read whole: a little under 2.9 bytes per data byte
+ * (16-byte records) for the largest flash chip.  Other inputs are read as
+ * tool.h's tool_input_open() does. */
 #define HEX_INPUT_LIMIT (384u << 20)
 /* How many leading bytes decide whether the input is Intel HEX. */
 #define SNIFF_LEN 64
@@ -161,38 +160,6 @@ static int on_option(void *ctx, const struct tool_option *opt,
 
 /* ------------------------------------------------------------ input */
 
-/* A regular file read with pread(). */
-struct fd_source {
-	int fd;
-};
-
-static int fd_read_at(void *ctx, uint64_t offset, void *buf, size_t len,
-		      size_t *got)
-{
-	struct fd_source *s = ctx;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n;
-
-		if (offset + done > (uint64_t)INT64_MAX)
-			break;
-		n = pread(s->fd, (char *)buf + done, len - done,
-			  (off_t)(offset + done));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			*got = done;
-			return ESPIMG_EIO;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	*got = done;
-	return ESPIMG_OK;
-}
-
 /* One Intel HEX run seen at its flash address: source offset = flash
  * address, so image offsets and diagnostics name flash addresses. */
 struct run_source {
@@ -218,89 +185,6 @@ static int run_read_at(void *ctx, uint64_t offset, void *buf, size_t len,
 	memcpy(buf, s->data + rel, n);
 	*got = n;
 	return ESPIMG_OK;
-}
-
-struct input {
-	const char *path;
-	const char *name;       /* for messages: "<stdin>" for "-" */
-	int fd;                 /* -1 unless read with pread */
-	struct fd_source fds;
-	uint8_t *mem;           /* whole input when not read with pread */
-	size_t mem_len;
-	espimg_source src;
-};
-
-/* Records an I/O failure for `in` (error code io.read) and returns
- * TOOL_EXIT_USAGE, or TOOL_EXIT_INTERNAL for out of memory. */
-static int input_error(struct run *run, const struct input *in, int err,
-		       int saved_errno, size_t limit)
-{
-	if (err == ESPIMG_ENOMEM) {
-		espimg_diag_add(run->diags, ESPIMG_SEV_ERROR, "io.nomem", in->name,
-				0, 0, -1, "out of memory");
-		return TOOL_EXIT_INTERNAL;
-	}
-	if (err == ESPIMG_ETOOBIG)
-		espimg_diag_add(run->diags, ESPIMG_SEV_ERROR, "io.too_big",
-				in->name, 0, 0, -1,
-				"cannot read: larger than %zu bytes (only regular "
-				"files are read without this bound)", limit);
-	else
-		espimg_diag_add(run->diags, ESPIMG_SEV_ERROR, "io.read", in->name,
-				0, 0, -1, "cannot read: %s",
-				strerror(err == ESPIMG_ENOTFOUND ? ENOENT
-								 : saved_errno));
-	return TOOL_EXIT_USAGE;
-}
-
-/* Reads the whole input into memory (bounded). */
-static int input_slurp(struct run *run, struct input *in, size_t limit)
-{
-	int r = espimg_read_file(in->path, limit, &in->mem, &in->mem_len);
-
-	if (r)
-		return input_error(run, in, r, errno, limit);
-	espimg_source_mem(&in->src, in->mem, in->mem_len);
-	return 0;
-}
-
-static int input_open(struct run *run, struct input *in, const char *path)
-{
-	struct stat st;
-
-	memset(in, 0, sizeof(*in));
-	in->path = path;
-	in->name = tool_display_name(path);
-	in->fd = -1;
-	if (!strcmp(path, "-"))
-		return input_slurp(run, in, MEM_INPUT_LIMIT);
-	in->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (in->fd < 0)
-		return input_error(run, in, ESPIMG_EIO, errno, 0);
-	if (fstat(in->fd, &st))
-		return input_error(run, in, ESPIMG_EIO, errno, 0);
-	if (S_ISDIR(st.st_mode))
-		return input_error(run, in, ESPIMG_EIO, EISDIR, 0);
-	if (!S_ISREG(st.st_mode)) {
-		/* A pipe or device: no pread, no size; read it once. */
-		close(in->fd);
-		in->fd = -1;
-		return input_slurp(run, in, MEM_INPUT_LIMIT);
-	}
-	in->fds.fd = in->fd;
-	in->src.read_at = fd_read_at;
-	in->src.ctx = &in->fds;
-	in->src.size = (uint64_t)st.st_size;
-	return 0;
-}
-
-static void input_close(struct input *in)
-{
-	if (in->fd >= 0)
-		close(in->fd);
-	free(in->mem);
-	in->fd = -1;
-	in->mem = NULL;
 }
 
 /* ------------------------------------------------------------ output */
@@ -423,7 +307,7 @@ static void seg_name(char name[SEG_NAME_MAX], size_t i, uint32_t addr)
 
 /* --extract-segments: DIR/segNN_AAAAAAAA.bin per segment, then
  * DIR/segments.json (espimg.segments/1), each written atomically. */
-static int extract_segments(struct run *run, const struct input *in,
+static int extract_segments(struct run *run, const struct tool_input *in,
 			    const espimg_source *src, const espimg_image *img)
 {
 	const char *dir = run->extract_dir;
@@ -525,7 +409,7 @@ done:
 	return status;
 }
 
-static int write_elf(struct run *run, const struct input *in,
+static int write_elf(struct run *run, const struct tool_input *in,
 		     const espimg_source *src, const espimg_image *img)
 {
 	uint8_t *elf = NULL;
@@ -584,7 +468,7 @@ static int print_esptool(struct run *run, const espimg_image *img,
 /* Describes one image of the input; returns its status.  With
  * --format esptool, *esptool_r (may be NULL) receives what the renderer
  * returned; *detected (may be NULL) the chip the image was decoded as. */
-static int describe(struct run *run, const struct input *in,
+static int describe(struct run *run, const struct tool_input *in,
 		    const espimg_source *src, uint64_t offset, int64_t address,
 		    const espimg_chip *chip, bool size_line, bool detected_line,
 		    int *esptool_r, const espimg_chip **detected)
@@ -644,7 +528,7 @@ static int describe(struct run *run, const struct input *in,
 }
 
 /* An input that yielded no image: its entry in the document. */
-static void describe_nothing(struct run *run, const struct input *in,
+static void describe_nothing(struct run *run, const struct tool_input *in,
 			     int64_t address)
 {
 	flush_diags(run);
@@ -685,7 +569,7 @@ static int worst(int a, int b)
 /* Intel HEX: every contiguous run is described as an image at its flash
  * address, as esptool 5.x splits a merged HEX file.  A run that is not an
  * image (a partition table) is reported like any other non-image. */
-static int describe_hex(struct run *run, struct input *in)
+static int describe_hex(struct run *run, struct tool_input *in)
 {
 	espimg_ihex *hex = NULL;
 	size_t n;
@@ -693,9 +577,7 @@ static int describe_hex(struct run *run, struct input *in)
 	const espimg_chip *chip = run->chip;
 
 	if (in->fd >= 0) {
-		close(in->fd);
-		in->fd = -1;
-		r = input_slurp(run, in, HEX_INPUT_LIMIT);
+		r = tool_input_slurp(in, HEX_INPUT_LIMIT, run->diags);
 		if (r) {
 			describe_nothing(run, in, -1);
 			return r;
@@ -787,16 +669,16 @@ static int describe_hex(struct run *run, struct input *in)
 
 static int describe_file(struct run *run, const char *path)
 {
-	struct input in;
+	struct tool_input in;
 	uint8_t head[SNIFF_LEN];
 	size_t got = 0;
 	int status;
 
 	espimg_diag_clear(run->diags);
-	status = input_open(run, &in, path);
+	status = tool_input_open(&in, path, run->diags);
 	if (status) {
 		describe_nothing(run, &in, -1);
-		input_close(&in);
+		tool_input_close(&in);
 		return status;
 	}
 	/* A memory source does not bound reads itself (image.h): clamp. */
@@ -804,9 +686,9 @@ static int describe_file(struct run *run, const char *path)
 			   in.src.size < sizeof(head) ? (size_t)in.src.size
 						      : sizeof(head),
 			   &got)) {
-		input_error(run, &in, ESPIMG_EIO, errno, 0);
+		tool_input_error(&in, ESPIMG_EIO, errno, 0, run->diags);
 		describe_nothing(run, &in, -1);
-		input_close(&in);
+		tool_input_close(&in);
 		return TOOL_EXIT_USAGE;
 	}
 	if (espimg_ihex_detect(head, got))
@@ -814,7 +696,7 @@ static int describe_file(struct run *run, const char *path)
 	else
 		status = describe(run, &in, &in.src, run->offset, -1, run->chip,
 				  true, !run->chip, NULL, NULL);
-	input_close(&in);
+	tool_input_close(&in);
 	return status;
 }
 

@@ -2,11 +2,13 @@
  * tool.c - option parsing, --help, diagnostics and output for the tools.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tool.h"
 
@@ -341,6 +343,106 @@ int tool_read_input(const char *prog, const char *path, size_t max,
 			   r == ESPIMG_ENOTFOUND ? strerror(ENOENT)
 						 : strerror(errno));
 	return r == ESPIMG_ENOMEM ? TOOL_EXIT_INTERNAL : TOOL_EXIT_USAGE;
+}
+
+/* A regular file read with pread(); ctx is the tool_input. */
+static int fd_read_at(void *ctx, uint64_t offset, void *buf, size_t len,
+		      size_t *got)
+{
+	const struct tool_input *in = ctx;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n;
+
+		if (offset + done > (uint64_t)INT64_MAX)
+			break;
+		n = pread(in->fd, (char *)buf + done, len - done,
+			  (off_t)(offset + done));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			*got = done;
+			return ESPIMG_EIO;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	*got = done;
+	return ESPIMG_OK;
+}
+
+int tool_input_error(const struct tool_input *in, int err, int saved_errno,
+		     size_t limit, espimg_diag_list *diags)
+{
+	if (err == ESPIMG_ENOMEM) {
+		espimg_diag_add(diags, ESPIMG_SEV_ERROR, "io.nomem", in->name, 0, 0,
+				-1, "out of memory");
+		return TOOL_EXIT_INTERNAL;
+	}
+	if (err == ESPIMG_ETOOBIG)
+		espimg_diag_add(diags, ESPIMG_SEV_ERROR, "io.too_big", in->name, 0,
+				0, -1,
+				"cannot read: larger than %zu bytes (only regular "
+				"files are read without this bound)", limit);
+	else
+		espimg_diag_add(diags, ESPIMG_SEV_ERROR, "io.read", in->name, 0, 0,
+				-1, "cannot read: %s",
+				strerror(err == ESPIMG_ENOTFOUND ? ENOENT
+								 : saved_errno));
+	return TOOL_EXIT_USAGE;
+}
+
+int tool_input_slurp(struct tool_input *in, size_t limit,
+		     espimg_diag_list *diags)
+{
+	int r;
+
+	if (in->fd >= 0) {
+		close(in->fd);
+		in->fd = -1;
+	}
+	r = espimg_read_file(in->path, limit, &in->mem, &in->mem_len);
+	if (r)
+		return tool_input_error(in, r, errno, limit, diags);
+	espimg_source_mem(&in->src, in->mem, in->mem_len);
+	return 0;
+}
+
+int tool_input_open(struct tool_input *in, const char *path,
+		    espimg_diag_list *diags)
+{
+	struct stat st;
+
+	memset(in, 0, sizeof(*in));
+	in->path = path;
+	in->name = tool_display_name(path);
+	in->fd = -1;
+	if (!strcmp(path, "-"))
+		return tool_input_slurp(in, TOOL_INPUT_MEM_LIMIT, diags);
+	in->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in->fd < 0)
+		return tool_input_error(in, ESPIMG_EIO, errno, 0, diags);
+	if (fstat(in->fd, &st))
+		return tool_input_error(in, ESPIMG_EIO, errno, 0, diags);
+	if (S_ISDIR(st.st_mode))
+		return tool_input_error(in, ESPIMG_EIO, EISDIR, 0, diags);
+	if (!S_ISREG(st.st_mode)) /* a pipe or device: no pread, no size */
+		return tool_input_slurp(in, TOOL_INPUT_MEM_LIMIT, diags);
+	in->src.read_at = fd_read_at;
+	in->src.ctx = in;
+	in->src.size = (uint64_t)st.st_size;
+	return 0;
+}
+
+void tool_input_close(struct tool_input *in)
+{
+	if (in->fd >= 0)
+		close(in->fd);
+	free(in->mem);
+	in->fd = -1;
+	in->mem = NULL;
 }
 
 /* Creates the missing directories above path, as the reference does for

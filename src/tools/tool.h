@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "espimg/espimg.h"
+#include "espimg/image.h"
 
 enum tool_exit {
 	TOOL_EXIT_OK = 0,
@@ -93,6 +94,50 @@ const char *tool_display_name(const char *path);
  * TOOL_EXIT_USAGE (or TOOL_EXIT_INTERNAL for out of memory). */
 int tool_read_input(const char *prog, const char *path, size_t max,
 		    uint8_t **buf, size_t *len);
+
+/* ------------------------------------------------------------ input */
+
+/* Standard input and non-regular files are read into memory: at most the
+ * largest flash chip (128 MiB, esptool FLASH_SIZES). */
+#define TOOL_INPUT_MEM_LIMIT (128u << 20)
+
+/*
+ * An input file as an espimg_source.  A regular file is read with pread()
+ * where needed, never whole, so memory stays flat whatever its size;
+ * standard input ("-"), pipes and devices are read into memory once,
+ * bounded.  src.ctx points into the struct: do not copy an open input.
+ * Inputs of different threads are independent.
+ */
+struct tool_input {
+	const char *path;
+	const char *name;      /* for messages: "<stdin>" for "-" */
+	int fd;                /* -1 unless read with pread */
+	uint8_t *mem;          /* the whole input when not read with pread */
+	size_t mem_len;
+	espimg_source src;
+};
+
+/* Opens path.  On failure records why in diags (code io.read, io.too_big
+ * or io.nomem, file in->name) and returns TOOL_EXIT_USAGE, or
+ * TOOL_EXIT_INTERNAL for out of memory; in->name is set either way and
+ * tool_input_close() must still be called. */
+int tool_input_open(struct tool_input *in, const char *path,
+		    espimg_diag_list *diags);
+
+/* Reads the whole input into memory (at most limit bytes) and makes src a
+ * memory source, closing a pread file first (for text formats that are
+ * parsed whole).  Errors as tool_input_open. */
+int tool_input_slurp(struct tool_input *in, size_t limit,
+		     espimg_diag_list *diags);
+
+/* Records a read failure of `in` in diags: err is the ESPIMG_E* code
+ * (ESPIMG_EIO, ESPIMG_ENOTFOUND, ESPIMG_ETOOBIG, ESPIMG_ENOMEM), saved_errno
+ * the errno for EIO, limit the bound for ETOOBIG.  Returns the exit status
+ * as tool_input_open does. */
+int tool_input_error(const struct tool_input *in, int err, int saved_errno,
+		     size_t limit, espimg_diag_list *diags);
+
+void tool_input_close(struct tool_input *in);
 
 /* Writes data to path atomically, or to stdout for "-".  On failure prints
  * why and returns TOOL_EXIT_USAGE. */
