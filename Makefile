@@ -92,9 +92,10 @@ $(BUILD)/tools/%.o: src/tools/%.c src/tools/tool.h $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# -pthread: esp-verify -j runs workers in threads.
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(BUILD)/tools/tool.o $(STATIC_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS)
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $^ $(DEPS_LIBS)
 
 # ---------------------------------------------------------------- tests
 # The image synthesiser (tests/synth) is linked into every unit test;
