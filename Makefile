@@ -104,7 +104,8 @@ SYNTH_OBJ := $(BUILD)/tests/synth.o
 $(SYNTH_OBJ): tests/synth/synth.c tests/synth/synth.h $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/synth -c $< -o $@
-$(BUILD)/tests/mkimage: tests/synth/mkimage.c $(SYNTH_OBJ)
+# mkimage --sign signs with the library (sigblock.h).
+$(BUILD)/tests/mkimage: tests/synth/mkimage.c $(SYNTH_OBJ) $(STATIC_LIB)
 	$(CC) $(ALL_CFLAGS) -Itests/synth -o $@ $^ $(ALL_LDFLAGS) $(DEPS_LIBS)
 synth: $(BUILD)/tests/mkimage
 

@@ -24,7 +24,12 @@
 # directory with a synth/ subdirectory, every synth/NAME.args (one line:
 # mkimage arguments, without -o) is built into NAME.bin, and every
 # synth/NAME.hexmap (lines "ADDRESS NAME.bin") into the Intel HEX file
-# NAME.hex holding those images at those flash addresses (objcopy).  In
+# NAME.hex holding those images at those flash addresses (objcopy), and
+# every synth/NAME.flashmap into the flash image NAME.bin: lines
+# "ADDRESS PART" put PART (a NAME.bin built from an .args file, or a path
+# from the repository root when it holds a '/') at ADDRESS, 0xff fills the
+# rest, and an optional line "size N" sets the length (default: the end of
+# the last part); "#" starts a comment line.  In
 # .cmd files @SYNTH@ is the directory they are built in; in standard output
 # and error that directory is written as @SYNTH@.
 # The program runs with argv[0] = "<tool>" from the repository root, in an
@@ -129,6 +134,37 @@ build_synth() {
 		done <"$spec"
 		echo ':00000001FF' >>"$hexf"
 		rm -f -- "$2/$name.part.hex"
+	done
+	for spec in "$1"/synth/*.flashmap; do
+		name=${spec##*/}
+		name=${name%.flashmap}
+		local size=0 end=0 img=$2/$name.bin
+		while read -r addr part; do
+			case $addr in '' | '#'*) continue ;; size) size=$((part)); continue ;; esac
+			f=$part
+			[[ $part == */* ]] || f=$2/$part
+			if [[ ! -f $f ]]; then
+				echo "${spec#tests/cli/}: no part '$part'"
+				return 1
+			fi
+			(( addr + $(wc -c <"$f") > end )) && end=$((addr + $(wc -c <"$f")))
+		done <"$spec"
+		if ((size && size < end)); then
+			echo "${spec#tests/cli/}: size $size is less than the end of the parts ($end)"
+			return 1
+		fi
+		((size)) || size=$end
+		head -c "$size" /dev/zero | tr '\0' '\377' >"$img"
+		while read -r addr part; do
+			case $addr in '' | '#'* | size) continue ;; esac
+			f=$part
+			[[ $part == */* ]] || f=$2/$part
+			if ! dd if="$f" of="$img" bs=65536 seek=$((addr)) oflag=seek_bytes \
+				conv=notrunc status=none 2>"$2/$name.err"; then
+				echo "dd failed for ${spec#tests/cli/}: $(head -n 1 "$2/$name.err")"
+				return 1
+			fi
+		done <"$spec"
 	done
 	rm -f -- "$2"/*.err
 	return 0

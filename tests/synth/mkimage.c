@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
+#include "espimg/espimg.h"
+#include "espimg/sigblock.h"
 #include "synth.h"
 
 static const char usage_text[] =
@@ -50,7 +54,14 @@ static const char usage_text[] =
 "                         up to 3 of rsa, p192, p256, p384, badcrc, badmagic\n"
 "                         separated by commas (signature bytes are arbitrary;\n"
 "                         CRC and image digest are right unless asked)\n"
-"  --sign-v1              append a Secure Boot v1 trailer (68 bytes)\n"
+"  --sign KEY             sign for Secure Boot v2 with the private key in KEY\n"
+"                         (PEM; repeatable, up to 3 keys), as espsecure\n"
+"                         sign-data --version 2 does; after --sign-v2 the\n"
+"                         new blocks are appended to the synthetic ones\n"
+"  --sign-v1 [KEY]        append a Secure Boot v1 trailer (68 bytes): signed\n"
+"                         with the P-256 private key in KEY, or arbitrary\n"
+"                         signature bytes without KEY (a following word\n"
+"                         not starting with '-' is KEY)\n"
 "  --trail N[,BYTE]       append N bytes of BYTE (default 0xff)\n"
 "  --offset N             put N bytes of 0xff before the image\n"
 "  -o OUT                 output file ('-' = stdout)\n"
@@ -158,6 +169,87 @@ static uint8_t *read_all(const char *path, size_t *len)
 	return p;
 }
 
+/* Loads a private key for --sign / --sign-v1. */
+static espimg_key *load_key(const char *path)
+{
+	espimg_diag_list *diags = espimg_diag_list_new();
+	espimg_key *key = NULL;
+	size_t len;
+	uint8_t *data = read_all(path, &len);
+
+	if (!diags)
+		die("%s", "out of memory");
+	if (espimg_key_load(data, len, path, &key, diags)) {
+		const espimg_diag *d = espimg_diag_count(diags)
+					       ? espimg_diag_get(diags, 0)
+					       : NULL;
+		die("%s: %s", path, d ? d->message : "cannot load the key");
+	}
+	free(data);
+	espimg_diag_list_free(diags);
+	return key;
+}
+
+/* --sign: replaces img with the Secure Boot v2 signed file (the library's
+ * signer; append keeps the valid blocks of a --sign-v2 sector). */
+static void sign_v2(uint8_t **img, size_t *len, const char *const *paths,
+		    size_t n, bool append)
+{
+	espimg_key *keys[3];
+	espimg_sign_result res;
+	espimg_diag_list *diags = espimg_diag_list_new();
+	uint8_t *out;
+	size_t out_len;
+
+	if (!diags)
+		die("%s", "out of memory");
+	for (size_t i = 0; i < n; i++)
+		keys[i] = load_key(paths[i]);
+	if (espimg_sbv2_sign(*img, *len, (const espimg_key *const *)keys, n,
+			     append, &res, diags)) {
+		const espimg_diag *d = espimg_diag_count(diags)
+					       ? espimg_diag_get(diags, 0)
+					       : NULL;
+		die("--sign: %s", d ? d->message : "signing failed");
+	}
+	out_len = res.data_len + res.pad_len + ESPIMG_SIG_SECTOR_SIZE;
+	out = malloc(out_len);
+	if (!out)
+		die("%s", "out of memory");
+	memcpy(out, *img, res.data_len);
+	memset(out + res.data_len, 0xFF, res.pad_len);
+	memcpy(out + res.data_len + res.pad_len, res.sector,
+	       ESPIMG_SIG_SECTOR_SIZE);
+	free(*img);
+	*img = out;
+	*len = out_len;
+	for (size_t i = 0; i < n; i++)
+		espimg_key_free(keys[i]);
+	espimg_diag_list_free(diags);
+}
+
+/* --sign-v1 KEY: appends u32 0 and the P-256 signature of the SHA-256 of
+ * everything before (espsecure sign-data --version 1). */
+static void sign_v1(uint8_t **img, size_t *len, const char *path)
+{
+	espimg_key *key = load_key(path);
+	uint8_t digest[32], sig[ESPIMG_SIG_V1_SIZE], *p;
+	unsigned dlen = 0;
+
+	if (!EVP_Digest(*img, *len, digest, &dlen, EVP_sha256(), NULL) ||
+	    dlen != 32)
+		die("%s", "SHA-256 failed");
+	if (espimg_sbv1_sign(key, digest, sig))
+		die("--sign-v1: %s: not a P-256 private key", path);
+	p = realloc(*img, *len + sizeof(sig));
+	if (!p)
+		die("%s", "out of memory");
+	memcpy(p + *len, sig, sizeof(sig));
+	*img = p;
+	*len += sizeof(sig);
+	espimg_key_free(key);
+}
+
 static int parse_sigs(char *list, synth_sig *sigs)
 {
 	char *f[8];
@@ -199,6 +291,8 @@ int main(int argc, char **argv)
 	synth_sig sigs[3];
 	const char *out = NULL;
 	uint8_t *img = NULL;
+	const char *sign_keys[3], *sign_v1_key = NULL;
+	size_t nsign = 0;
 	size_t len = 0, trail = 0, offset = 0, app_len = 256;
 	int nsig = -1, sig_v1 = 0, have_app = -1;
 	uint8_t trail_byte = 0xFF;
@@ -248,6 +342,8 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(o, "--sign-v1")) {
 			sig_v1 = 1;
+			if (i + 1 < argc && argv[i + 1][0] != '-')
+				sign_v1_key = argv[++i];
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -352,6 +448,10 @@ int main(int argc, char **argv)
 				s.reserved[k] = (uint8_t)(r >> (8 * k));
 		} else if (!strcmp(o, "--hash-appended")) {
 			s.hash_appended = (uint8_t)num(v);
+		} else if (!strcmp(o, "--sign")) {
+			if (nsign == 3)
+				die("at most 3 --sign keys ('%s')", v);
+			sign_keys[nsign++] = v;
 		} else if (!strcmp(o, "--sign-v2")) {
 			nsig = parse_sigs(v, sigs);
 		} else if (!strcmp(o, "--trail")) {
@@ -383,7 +483,11 @@ int main(int argc, char **argv)
 		die("%s", "out of memory");
 	if (nsig >= 0 && synth_sign_v2(&img, &len, sigs, (size_t)nsig) < 0)
 		die("%s", "out of memory");
-	if (sig_v1 && synth_append_sig_v1(&img, &len, 1) < 0)
+	if (nsign)
+		sign_v2(&img, &len, sign_keys, nsign, nsig >= 0);
+	if (sig_v1 && sign_v1_key)
+		sign_v1(&img, &len, sign_v1_key);
+	else if (sig_v1 && synth_append_sig_v1(&img, &len, 1) < 0)
 		die("%s", "out of memory");
 	if (trail && synth_append(&img, &len, trail_byte, trail) < 0)
 		die("%s", "out of memory");
