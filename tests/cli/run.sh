@@ -17,8 +17,10 @@
 #                    it (sorted by name)
 # In NAME.cmd a word "<" followed by a path feeds that file to standard
 # input instead of NAME.stdin.
-#   NAME.seed        optional: one line, a path; that file is copied to @OUT@
-#                    before the run, so a tool can change it in place
+#   NAME.seed        optional: one line, a path and optionally an octal mode;
+#                    that file is copied to @OUT@ before the run (and given
+#                    that mode), so a tool can change it in place, or read a
+#                    key file whose mode does not depend on the checkout
 #
 # Synthesised inputs (tests/synth, built by `make synth`): for a tool
 # directory with a synth/ subdirectory, every synth/NAME.args (one line:
@@ -206,10 +208,11 @@ for dir in tests/cli/*/; do
 		mkdir -- "$work" || exit 2
 		outp=$work/out
 		if [[ -f $base.seed ]]; then
-			seed=
-			IFS= read -r seed <"$base.seed" || true
-			if ! cp -- "$seed" "$outp"; then
-				echo "FAIL $tool/$name: cannot copy the seed '$seed'"
+			seed= seed_mode=
+			read -r seed seed_mode <"$base.seed" || true
+			if ! cp -- "$seed" "$outp" ||
+				{ [[ -n $seed_mode ]] && ! chmod -- "$seed_mode" "$outp"; }; then
+				echo "FAIL $tool/$name: cannot copy the seed '$seed'${seed_mode:+ with mode $seed_mode}"
 				((failed++))
 				continue
 			fi

@@ -1,0 +1,1 @@
+--digest tests/keys/ed25519.pub.pem

@@ -1,0 +1,1 @@
+--digest tests/keys/encrypted.pem

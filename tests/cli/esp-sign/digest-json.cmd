@@ -1,0 +1,1 @@
+--format json --digest tests/keys/rsa3072.pub.pem --digest tests/keys/p256.pub.pem

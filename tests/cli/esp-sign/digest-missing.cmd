@@ -1,0 +1,1 @@
+--digest tests/cli/esp-sign/no-such.pem

@@ -1,0 +1,1 @@
+--digest tests/keys/rsa3072.pub.pem --digest tests/keys/p192.pub.pem --digest tests/keys/p384.pub.pem

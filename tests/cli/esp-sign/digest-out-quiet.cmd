@@ -1,0 +1,1 @@
+-q --digest tests/keys/rsa3072.pub.pem -o @OUT@

@@ -1,0 +1,1 @@
+--digest tests/keys/p384.pub.pem -o @OUT@

@@ -1,0 +1,1 @@
+--digest tests/keys/p256.pub.pem

@@ -1,0 +1,1 @@
+--digest tests/keys/rsa2048.pub.pem

@@ -1,0 +1,1 @@
+--digest tests/keys/rsa3072-2.pub.pem

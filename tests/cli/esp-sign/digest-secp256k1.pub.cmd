@@ -1,0 +1,1 @@
+--digest tests/keys/secp256k1.pub.pem

@@ -1,0 +1,1 @@
+--format yaml --digest tests/keys/p192.pub.pem

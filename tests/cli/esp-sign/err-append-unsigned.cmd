@@ -1,0 +1,1 @@
+-q --append --key tests/keys/p256.pem -o @OUT@ @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--key tests/keys/ed25519.pem -o @OUT@ @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+-q --key tests/keys/p256.pem -o @OUT@ /dev/null

@@ -1,0 +1,1 @@
+--key tests/keys/encrypted.pem -o @OUT@ @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--format xml --key tests/keys/p256.pem -o @OUT@ @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--key tests/keys/rsa3072.pem --key tests/keys/rsa3072-2.pem --key tests/keys/p256.pem --key tests/keys/p256-2.pem -o @OUT@ @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+-o @OUT@ @SYNTH@/app.bin

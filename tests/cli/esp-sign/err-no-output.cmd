@@ -1,0 +1,1 @@
+--key tests/keys/p256.pem @SYNTH@/app.bin

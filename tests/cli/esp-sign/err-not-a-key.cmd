@@ -1,0 +1,1 @@
+--key tests/keys/README -o @OUT@ @SYNTH@/app.bin

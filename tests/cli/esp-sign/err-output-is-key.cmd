@@ -1,0 +1,1 @@
+--key @OUT@ -o @OUT@ @SYNTH@/app.bin

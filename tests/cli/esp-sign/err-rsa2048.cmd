@@ -1,0 +1,1 @@
+-q --key tests/keys/rsa2048.pem -o @OUT@ @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+-q --key tests/keys/secp256k1.pem -o @OUT@ @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--format json --key tests/keys/p256.pem -o - @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+-q --append --key tests/keys/p256.pem --key tests/keys/p256-2.pem --key tests/keys/p384.pem -o @OUT@ @SYNTH@/signed1.bin

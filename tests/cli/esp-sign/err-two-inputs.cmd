@@ -1,0 +1,1 @@
+--key tests/keys/p256.pem -o @OUT@ @SYNTH@/app.bin @SYNTH@/signed1.bin

@@ -1,0 +1,1 @@
+--keys tests/keys/p256.pem -o @OUT@ @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--key tests/cli/esp-sign/no-such.pem -o @OUT@ @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--v1 --append --key tests/keys/p256.pem -o @OUT@ @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+-q --v1 --key tests/keys/rsa3072.pem -o @OUT@ @SYNTH@/app.bin

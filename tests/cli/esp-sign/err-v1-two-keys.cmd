@@ -1,0 +1,1 @@
+--v1 --key tests/keys/p256.pem --key tests/keys/p256-2.pem -o @OUT@ @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--format json --v1 --key @OUT@ -o @OUT@.signed @SYNTH@/app.bin

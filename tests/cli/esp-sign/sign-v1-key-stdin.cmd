@@ -1,0 +1,1 @@
+--v1 --key - -o @OUT@ @SYNTH@/app.bin < tests/keys/p256-2.pem

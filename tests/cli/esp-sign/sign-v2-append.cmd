@@ -1,0 +1,1 @@
+--append --key @OUT@ -o @OUT@.signed @SYNTH@/signed1.bin

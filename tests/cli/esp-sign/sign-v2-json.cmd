@@ -1,0 +1,1 @@
+--format json --key @OUT@ -o @OUT@.signed @SYNTH@/app.bin

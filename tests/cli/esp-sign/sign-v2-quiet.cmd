@@ -1,0 +1,1 @@
+-q --key @OUT@ -o @OUT@.signed @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--key @OUT@ -o @OUT@.signed @SYNTH@/app.bin

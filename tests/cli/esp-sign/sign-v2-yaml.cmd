@@ -1,0 +1,1 @@
+--format yaml --key @OUT@ -o @OUT@.signed @SYNTH@/app.bin
