@@ -262,6 +262,7 @@ typedef struct img_job {
 	const espimg_chip *chip;  /* expected chip, NULL = any */
 	const char *chip_why;     /* "as --chip says", "like the bootloader" */
 	uint64_t room;            /* partition size; 0 = no bound */
+	bool clipped;             /* the source goes on after the partition */
 	/* Results. */
 	bool failed;
 	bool unreadable;
@@ -653,12 +654,12 @@ static int check_v2(vctx *v, img_job *j, const espimg_image *img,
 		}
 	}
 
-	if (!j->in_flash && size % SECTOR && required) {
-		add_unsigned(v, j, required, j->abs,
-			     "no signature sector, and the file size is not a multiple of 4096 (espsecure refuses such a file)");
-	} else if (img && img->has_sig_v1) {
+	if (img && img->has_sig_v1) {
 		add_unsigned(v, j, required, j->abs + img->sig_v1_offset,
 			     "no Secure Boot v2 signature sector; a Secure Boot v1 signature follows the image (check it with --secure-boot v1)");
+	} else if (!j->in_flash && size % SECTOR && required) {
+		add_unsigned(v, j, required, j->abs,
+			     "no signature sector, and the file size is not a multiple of 4096 (espsecure refuses such a file)");
 	} else {
 		add_unsigned(v, j, required, j->abs + (j->in_flash && img ?
 			     ROUND4K(img->image_size) : size),
@@ -821,7 +822,7 @@ static int check_v1(vctx *v, img_job *j, const espimg_image *img)
 
 /* The app or bootloader description line. */
 static void check_desc(vctx *v, img_job *j, const espimg_image *img,
-		       size_t first)
+		       size_t first, bool boot_desc_failed)
 {
 	char a[40], b[40], c[40];
 
@@ -841,7 +842,7 @@ static void check_desc(vctx *v, img_job *j, const espimg_image *img,
 	} else if (img->has_boot_desc) {
 		const espimg_boot_desc *d = &img->boot_desc;
 
-		if (has_check(v, first, "boot-desc", ESPIMG_CHECK_FAIL))
+		if (boot_desc_failed)
 			return;
 		desc_str(c, sizeof(c), d->idf_ver, sizeof(d->idf_ver));
 		desc_str(a, sizeof(a), d->date_time, sizeof(d->date_time));
@@ -856,42 +857,90 @@ static void check_desc(vctx *v, img_job *j, const espimg_image *img,
 	}
 }
 
-static void image_summary(vctx *v, img_job *j, const espimg_image *img,
-			  size_t first)
+/* The image's findings and PASS lines, one category after the other. */
+static void image_checks(vctx *v, img_job *j, const espimg_image *img,
+			 const espimg_diag_list *diags)
 {
+	static const char *const order[] = { "header", "segments", "checksum",
+					     "sha256", "chip", "app-desc",
+					     "boot-desc" };
+	img_ctx ic = { img };
 	char h[65];
 
-	if (img->stage >= ESPIMG_STAGE_HEADER &&
-	    !has_check(v, first, "header", ESPIMG_CHECK_FAIL))
-		add(v, ESPIMG_CHECK_PASS, j->part, j->abs, "header",
-		    "image.header", "%s %simage, %s flash, %s",
-		    img->chip ? img->chip->name : "unknown-chip",
-		    img->kind == ESPIMG_KIND_APP ? "app " :
-		    img->kind == ESPIMG_KIND_BOOTLOADER ? "bootloader " : "",
-		    espimg_flash_mode_name(img->flash_mode) ?
-			    espimg_flash_mode_name(img->flash_mode) : "?",
-		    espimg_flash_size_name(img->flash_size_freq >> 4) ?
-			    espimg_flash_size_name(img->flash_size_freq >> 4) :
-			    "unknown size");
-	if (img->stage >= ESPIMG_STAGE_SEGMENTS &&
-	    !has_check(v, first, "segments", ESPIMG_CHECK_FAIL))
-		add(v, ESPIMG_CHECK_PASS, j->part, j->abs + 8, "segments",
-		    "image.segments", "%zu segment%s, image size %" PRIu64 " bytes",
-		    img->nsegments, img->nsegments == 1 ? "" : "s",
-		    img->image_size);
-	if (img->stage >= ESPIMG_STAGE_CHECKSUM && img->checksum_ok)
-		add(v, ESPIMG_CHECK_PASS, j->part, j->abs + img->checksum_offset,
-		    "checksum", "image.checksum",
-		    "0x%02x matches the segment data", img->checksum_stored);
-	if (img->stage >= ESPIMG_STAGE_CHECKSUM && img->has_sha256 &&
-	    img->sha256_ok) {
-		hexstr(h, img->sha256_stored, 32);
-		add(v, ESPIMG_CHECK_PASS, j->part, j->abs + img->sha256_offset,
-		    "sha256", "image.sha256", "%s matches the image", h);
-	} else if (img->stage >= ESPIMG_STAGE_CHECKSUM && !img->has_sha256) {
-		add(v, ESPIMG_CHECK_INFO, j->part, j->abs + 23, "sha256",
-		    "image.sha256",
-		    "no SHA-256 appended (hash_appended is 0): only the checksum protects the image");
+	for (size_t k = 0; k < ESPIMG_ARRAY_SIZE(order); k++) {
+		const char *cat = order[k];
+		size_t first = v->r->nchecks;
+
+		for (size_t i = 0; i < espimg_diag_count(diags); i++) {
+			const espimg_diag *g = espimg_diag_get(diags, i);
+			const char *check = image_check_of(&ic, g->code);
+
+			if (!check || strcmp(check, cat))
+				continue;
+			add(v, sev_status(g->severity), j->part,
+			    j->abs + (g->offset >= 0 ? (uint64_t)g->offset : 0),
+			    check, g->code, "%s", g->message);
+		}
+		if (has_check(v, first, cat, ESPIMG_CHECK_FAIL))
+			continue;
+		if (!strcmp(cat, "header") && img->stage >= ESPIMG_STAGE_HEADER) {
+			const char *mode = espimg_flash_mode_name(img->flash_mode);
+			const char *size = espimg_flash_size_name(img->flash_size_freq >> 4);
+
+			add(v, ESPIMG_CHECK_PASS, j->part, j->abs, "header",
+			    "image.header", "%s %simage, %s flash, %s",
+			    img->chip ? img->chip->name : "unknown-chip",
+			    img->kind == ESPIMG_KIND_APP ? "app " :
+			    img->kind == ESPIMG_KIND_BOOTLOADER ? "bootloader " : "",
+			    mode ? mode : "?", size ? size : "unknown size");
+		} else if (!strcmp(cat, "segments") &&
+			   img->stage >= ESPIMG_STAGE_SEGMENTS) {
+			add(v, ESPIMG_CHECK_PASS, j->part, j->abs + 8, "segments",
+			    "image.segments", "%zu segment%s, image size %" PRIu64 " bytes",
+			    img->nsegments, img->nsegments == 1 ? "" : "s",
+			    img->image_size);
+		} else if (!strcmp(cat, "checksum") &&
+			   img->stage >= ESPIMG_STAGE_CHECKSUM && img->checksum_ok) {
+			add(v, ESPIMG_CHECK_PASS, j->part,
+			    j->abs + img->checksum_offset, "checksum",
+			    "image.checksum", "0x%02x matches the segment data",
+			    img->checksum_stored);
+		} else if (!strcmp(cat, "sha256") &&
+			   img->stage >= ESPIMG_STAGE_CHECKSUM) {
+			if (img->has_sha256 && img->sha256_ok) {
+				hexstr(h, img->sha256_stored, 32);
+				add(v, ESPIMG_CHECK_PASS, j->part,
+				    j->abs + img->sha256_offset, "sha256",
+				    "image.sha256", "%s matches the image", h);
+			} else if (!img->has_sha256) {
+				add(v, ESPIMG_CHECK_INFO, j->part, j->abs + 23,
+				    "sha256", "image.sha256",
+				    "no SHA-256 appended (hash_appended is 0): only the checksum protects the image");
+			}
+		} else if (!strcmp(cat, "chip") && j->chip && img->chip) {
+			if (img->chip != j->chip)
+				add(v, ESPIMG_CHECK_FAIL, j->part, j->abs + 12,
+				    "chip", "image.chip_mismatch",
+				    "the image is for %s (chip id %u), not %s (chip id %u) %s",
+				    img->chip->name, img->chip_id, j->chip->name,
+				    j->chip->image_id, j->chip_why);
+			else
+				add(v, ESPIMG_CHECK_PASS, j->part, j->abs + 12,
+				    "chip", "image.chip", "%s (chip id %u) %s",
+				    img->chip->name, img->chip_id, j->chip_why);
+		} else if (!strcmp(cat, "app-desc") &&
+			   img->stage >= ESPIMG_STAGE_COMPLETE) {
+			bool bad = false;
+
+			for (size_t i = 0; i < espimg_diag_count(diags); i++) {
+				const espimg_diag *g = espimg_diag_get(diags, i);
+				const char *c = image_check_of(&ic, g->code);
+
+				bad = bad || (c && !strcmp(c, "boot-desc") &&
+					      g->severity == ESPIMG_SEV_ERROR);
+			}
+			check_desc(v, j, img, first, bad);
+		}
 	}
 }
 
@@ -949,9 +998,7 @@ static int check_image(vctx *v, img_job *j)
 		goto out;
 	}
 
-	img_ctx ic = { img };
-	add_diags(v, diags, 0, j->part, j->abs, image_check_of, &ic);
-	image_summary(v, j, img, first);
+	image_checks(v, j, img, diags);
 
 	j->img_chip = img->chip;
 	if (img->stage >= ESPIMG_STAGE_HEADER) {
@@ -961,21 +1008,12 @@ static int check_image(vctx *v, img_job *j)
 	if (img->has_app_desc)
 		j->secure_version = img->app_desc.secure_version;
 
-	if (j->chip && img->chip && img->chip != j->chip)
-		add(v, ESPIMG_CHECK_FAIL, j->part, j->abs + 12, "chip",
-		    "image.chip_mismatch",
-		    "the image is for %s (chip id %u), not %s (chip id %u) %s",
-		    img->chip->name, img->chip_id, j->chip->name,
-		    j->chip->image_id, j->chip_why);
-	else if (j->chip && img->chip)
-		add(v, ESPIMG_CHECK_PASS, j->part, j->abs + 12, "chip",
-		    "image.chip", "%s (chip id %u) %s", img->chip->name,
-		    img->chip_id, j->chip_why);
-
-	if (img->stage >= ESPIMG_STAGE_COMPLETE)
-		check_desc(v, j, img, first);
-
-	if (j->room && img->stage >= ESPIMG_STAGE_CHECKSUM) {
+	if (j->clipped && img->stage < ESPIMG_STAGE_CHECKSUM &&
+	    img->stage >= ESPIMG_STAGE_HEADER) {
+		add(v, ESPIMG_CHECK_FAIL, j->part, j->abs, "fits", "image.fits",
+		    "the image runs past the end of its 0x%" PRIx64 "-byte partition",
+		    j->room);
+	} else if (j->room && img->stage >= ESPIMG_STAGE_CHECKSUM) {
 		uint64_t need = img->nsig ? img->sig_sector_offset + SECTOR
 					  : img->image_size;
 
@@ -1126,18 +1164,6 @@ static void check_otadata_blob(vctx *v, const uint8_t *blob, size_t size,
 		    "0x%" PRIx64 " bytes (entries at 0x0 and 0x1000)", declared);
 
 	espimg_otadata_decode(blob, size, NULL, e, diags);
-	/* otadata.size and otadata.short would repeat the check above. */
-	for (size_t i = 0; i < espimg_diag_count(diags); i++) {
-		const espimg_diag *g = espimg_diag_get(diags, i);
-
-		if (!strcmp(g->code, "otadata.size") ||
-		    (!otadata_size_ok(declared) &&
-		     !strcmp(g->code, "otadata.short")))
-			continue;
-		add(v, sev_status(g->severity), part,
-		    base + (g->offset >= 0 ? (uint64_t)g->offset : 0),
-		    "otadata", g->code, "%s", g->message);
-	}
 	for (unsigned i = 0; i < 2; i++) {
 		const char *state = espimg_otadata_state_name(e[i].state);
 
@@ -1151,6 +1177,18 @@ static void check_otadata_blob(vctx *v, const uint8_t *blob, size_t size,
 			    "otadata", "otadata.crc",
 			    "entry %u: seq %" PRIu32 ", state %s, CRC 0x%08" PRIx32 " matches",
 			    i, e[i].seq, state ? state : "unknown", e[i].crc);
+	}
+	/* otadata.size and otadata.short would repeat the check above. */
+	for (size_t i = 0; i < espimg_diag_count(diags); i++) {
+		const espimg_diag *g = espimg_diag_get(diags, i);
+
+		if (!strcmp(g->code, "otadata.size") ||
+		    (!otadata_size_ok(declared) &&
+		     !strcmp(g->code, "otadata.short")))
+			continue;
+		add(v, sev_status(g->severity), part,
+		    base + (g->offset >= 0 ? (uint64_t)g->offset : 0),
+		    "otadata", g->code, "%s", g->message);
 	}
 	a = espimg_otadata_active(e, &why);
 	if (a < 0) {
@@ -1339,6 +1377,7 @@ static int check_flash(vctx *v, const espimg_source *src)
 		bl.chip = o->chip;
 		bl.chip_why = "as --chip says";
 		bl.room = end - fl->bootloader_offset;
+		bl.clipped = end < src->size;
 		rc = check_image(v, &bl);
 		if (rc < 0)
 			goto out;
@@ -1432,6 +1471,7 @@ static int check_flash(vctx *v, const espimg_source *src)
 		aj.chip = fl->chip ? fl->chip : o->chip;
 		aj.chip_why = fl->chip ? "like the bootloader" : "as --chip says";
 		aj.room = pt->size;
+		aj.clipped = at + pt->size < src->size;
 		rc = check_image(v, &aj);
 		if (rc < 0)
 			goto out;
