@@ -388,6 +388,13 @@ check_signed() {
 				run "$out.vx" "$verify" --secure-boot "v$v" --key "$other" "$out"
 				((rc == 1)) || fails+=("esp-verify with another key (${other##*/}): exit $rc, want 1")
 			fi
+			# The 32-byte digest file esp-sign writes is what
+			# esp-verify --key-digest trusts.
+			if ((!V1)); then
+				run "$out.d" "$sign" -q --digest "$k" -o "$out.dig"
+				run "$out.vd" "$verify" --key-digest "$out.dig" "$out"
+				((rc == 0)) || fails+=("esp-verify --key-digest (esp-sign --digest -o of ${k##*/}): exit $rc: $(grep -m1 FAIL "$out.vd.out")")
+			fi
 		fi
 		if [[ -n $espsecure ]]; then
 			run "$out.r" "${espsecure_cmd[@]}" verify-signature --version "$v" --keyfile "$pub" "$out"
@@ -560,6 +567,29 @@ if selected "$name"; then
 	else
 		sector_rest "$id.bin" 3 || fails+=("the sector after three blocks is not all 0xff")
 		check_signed "$name" "$id.bin" "${three[@]}"
+	fi
+	result "$name" "${fails[@]}"
+fi
+
+# In place: -o naming IN replaces it with the signed file, and leaves no
+# temporary file beside it.
+name=own:in-place
+if selected "$name"; then
+	fails=()
+	newid
+	mkdir -- "$id.d" && cp -- "$unaligned" "$id.d/app.bin" || exit 2
+	run "$id" "$sign" -q --key "$keys/p384.pem" -o "$id.d/app.bin" "$id.d/app.bin"
+	c=$(crashed esp-sign "$rc" "$id.err")
+	[[ -n $c ]] && fails+=("$c")
+	[[ $(ls -A "$id.d") == app.bin ]] || fails+=("files beside the output: $(ls -A "$id.d" | tr '\n' ' ')")
+	size=$(stat -c %s "$unaligned")
+	if ((rc != 0)); then
+		fails+=("esp-sign exit $rc: $(head -n1 "$id.err")")
+	elif (($(stat -c %s "$id.d/app.bin") != (size + 4095) / 4096 * 4096 + 4096)); then
+		fails+=("$(stat -c %s "$id.d/app.bin") bytes after signing $size in place")
+	else
+		cmp -s -n "$size" "$id.d/app.bin" "$unaligned" || fails+=("the data changed")
+		check_signed "$name" "$id.d/app.bin" "$keys/p384.pem"
 	fi
 	result "$name" "${fails[@]}"
 fi
