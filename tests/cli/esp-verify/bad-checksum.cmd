@@ -1,0 +1,1 @@
+@SYNTH@/badsum.bin

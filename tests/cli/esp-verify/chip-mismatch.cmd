@@ -1,0 +1,1 @@
+--chip esp32s3 @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--key tests/keys/rsa3072.pub.pem @SYNTH@/flash.bin

@@ -1,0 +1,1 @@
+--table-offset 0x9000 @SYNTH@/flash.bin

@@ -1,0 +1,1 @@
+@SYNTH@/flash.bin

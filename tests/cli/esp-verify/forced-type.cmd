@@ -1,0 +1,1 @@
+--type otadata @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+-j 3 --format jsonl @SYNTH@/app-p384.bin @SYNTH@/app.bin @SYNTH@/app-rsa.bin @SYNTH@/badsum.bin tests/cli/esp-verify/data/table.bin @SYNTH@/app-p256.bin

@@ -1,0 +1,1 @@
+-j 2 @SYNTH@/app-p384.bin @SYNTH@/app.bin @SYNTH@/app-rsa.bin @SYNTH@/badsum.bin tests/cli/esp-verify/data/table.bin @SYNTH@/app-p256.bin tests/cli/esp-verify/data/otadata.bin @SYNTH@/boot.bin

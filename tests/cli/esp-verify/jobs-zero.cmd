@@ -1,0 +1,1 @@
+-j 0 -q @SYNTH@/app.bin @SYNTH@/badsum.bin

@@ -1,0 +1,1 @@
+--format json --key tests/keys/rsa3072.pub.pem @SYNTH@/app-rsa.bin @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--format jsonl @SYNTH@/app-rsa.bin @SYNTH@/badsum.bin tests/cli/esp-verify/data/table.bin

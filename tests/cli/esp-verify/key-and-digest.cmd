@@ -1,0 +1,1 @@
+--key tests/keys/p256.pub.pem --key-digest tests/cli/esp-verify/data/rsa3072.digest @SYNTH@/app-rsa.bin @SYNTH@/app-p256.bin

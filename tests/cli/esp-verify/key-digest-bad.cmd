@@ -1,0 +1,1 @@
+--key-digest 1234 @SYNTH@/app-rsa.bin

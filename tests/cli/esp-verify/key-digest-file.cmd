@@ -1,0 +1,1 @@
+--key-digest tests/cli/esp-verify/data/rsa3072.digest @SYNTH@/app-rsa.bin @SYNTH@/app-two.bin

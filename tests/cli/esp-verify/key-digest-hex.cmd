@@ -1,0 +1,1 @@
+--key-digest b749d090356661b40a1d793e62cf9d45d5d548266912b2fee8e3867cfc71f3ce @SYNTH@/app-rsa.bin

@@ -1,0 +1,1 @@
+--key-digest tests/cli/esp-verify/data/small.csv @SYNTH@/app-rsa.bin

@@ -1,0 +1,1 @@
+--key-digest e463c7996584ea383b6cf407046a6644ba83c758f99f63d70dbfde744bef9aa7 @SYNTH@/app-rsa.bin

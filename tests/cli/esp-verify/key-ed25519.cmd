@@ -1,0 +1,1 @@
+--key tests/keys/ed25519.pub.pem @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--key tests/keys/encrypted.pem @SYNTH@/app.bin

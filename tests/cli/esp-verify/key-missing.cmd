@@ -1,0 +1,1 @@
+--key tests/keys/none.pem @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--key tests/cli/esp-verify/data/small.csv @SYNTH@/app.bin

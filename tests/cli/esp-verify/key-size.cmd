@@ -1,0 +1,1 @@
+--key tests/keys/rsa2048.pub.pem @SYNTH@/app-rsa.bin

@@ -1,0 +1,1 @@
+@SYNTH@/app.bin no/such/file.bin

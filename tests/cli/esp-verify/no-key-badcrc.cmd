@@ -1,0 +1,1 @@
+@SYNTH@/app-badcrc.bin

@@ -1,0 +1,1 @@
+@SYNTH@/app-rsa.bin @SYNTH@/app-p256.bin

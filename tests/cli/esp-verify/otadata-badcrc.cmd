@@ -1,0 +1,1 @@
+--type otadata tests/cli/esp-verify/data/otadata-badcrc.bin

@@ -1,0 +1,1 @@
+--key tests/keys/p256.pub.pem @SYNTH@/app-p256.bin

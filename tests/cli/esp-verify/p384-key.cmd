@@ -1,0 +1,1 @@
+--key tests/keys/p384.pub.pem @SYNTH@/app-p384.bin

@@ -1,0 +1,1 @@
+-q @SYNTH@/app.bin @SYNTH@/app-rsa.bin

@@ -1,0 +1,1 @@
+--require-signature @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--key tests/keys/rsa3072.pem @SYNTH@/app-rsa.bin

@@ -1,0 +1,1 @@
+--key tests/keys/p256.pub.pem --key tests/keys/rsa3072.pub.pem @SYNTH@/app-rsa.bin @SYNTH@/app-p256.bin

@@ -1,0 +1,1 @@
+- < @SYNTH@/app-rsa.bin

@@ -1,0 +1,1 @@
+tests/cli/esp-verify/data/table.bin

@@ -1,0 +1,1 @@
+--key tests/keys/rsa3072-2.pub.pem @SYNTH@/app-two.bin

@@ -1,0 +1,1 @@
+--chip esp8266 @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+-j x @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--secure-boot v3 @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+--table-offset 0x8100 @SYNTH@/flash.bin

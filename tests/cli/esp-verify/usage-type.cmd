@@ -1,0 +1,1 @@
+--type elf @SYNTH@/app.bin

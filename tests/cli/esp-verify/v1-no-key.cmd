@@ -1,0 +1,1 @@
+--secure-boot v1 @SYNTH@/app-v1.bin

@@ -1,0 +1,1 @@
+--secure-boot v1 --key tests/keys/p256-2.pub.pem @SYNTH@/app-v1.bin

@@ -1,0 +1,1 @@
+--format yaml --key tests/keys/rsa3072.pub.pem @SYNTH@/app-rsa.bin
