@@ -49,7 +49,7 @@ ESPIMG_API int espimg_content_parse(const char *name, espimg_content *out);
 /*
  * Guesses what `src` holds, reading at most a few KiB:
  * - FLASH when a partition table (a first entry with magic 0x50AA and a
- *   known type) sits at 0x8000, or at another 4 KiB boundary below 0x10000
+ *   known type) sits at 0x8000, or at another 4 KiB boundary up to 0x10000
  *   while an image header sits at 0x0, 0x1000 or 0x2000;
  * - IMAGE when byte 0 is 0xE9;
  * - PTABLE when espimg_ptable_is_binary() holds and the source is at most

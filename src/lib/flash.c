@@ -31,7 +31,7 @@
  * (esptool targets/<chip>.py BOOTLOADER_FLASH_OFFSET). */
 static const uint32_t boot_offsets[] = { 0x0, 0x1000, 0x2000 };
 
-/* A moved table is looked for below the first app (0x10000, the default
+/* A moved table is looked for up to the first app (0x10000, the default
  * first app offset) when guessing what a file is. */
 #define DETECT_SCAN_END 0x10000u
 
@@ -227,7 +227,7 @@ static espimg_content detect(const espimg_source *src)
 			return ESPIMG_CONTENT_UNKNOWN;
 		if (r)
 			return ESPIMG_CONTENT_FLASH;
-		for (uint64_t off = 0; off < DETECT_SCAN_END;
+		for (uint64_t off = 0; off <= DETECT_SCAN_END;
 		     off += FLASH_SECTOR) {
 			if (off == ESPIMG_PTABLE_DEFAULT_OFFSET)
 				continue;
