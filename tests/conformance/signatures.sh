@@ -14,13 +14,16 @@
 #             bytes 0xff; the result verifies with esp-verify --key and the
 #             public half of each signing key, and fails with another key of
 #             the same type; esp-imginfo reports the blocks' key digests in
-#             the order of the keys; gen/sign_v1_esp32.bin (--v1,
-#             deterministic) byte-identical as a whole;
+#             the order of the keys, and esp-verify --key-digest accepts
+#             the digest file esp-sign --digest -o writes for each key;
+#             gen/sign_v1_esp32.bin (--v1, deterministic) byte-identical
+#             as a whole;
 #   own       corpus images signed with our tests/keys (RSA-3072, P-192,
 #             P-256, P-384; three keys at once; --append chains up to three
 #             blocks, a fourth refused with nothing written and the input
-#             unchanged; -o - to standard output): verified as above, the
-#             --format json summary's blocks, key digests and sizes right;
+#             unchanged; -o - to standard output; -o naming IN, nothing
+#             left beside it): verified as above, the --format json
+#             summary's blocks, key digests and sizes right;
 #   digest    `esp-sign --digest` of every PEM key of keys/ (and of
 #             tests/keys): byte-identical to the corpus digest files
 #             (gen/pubkey_digest_*.bin by their .gen.txt, each
@@ -28,15 +31,16 @@
 #             identical to the printed one, and equal to the digest
 #             esp-imginfo and esp-verify report for every block that key
 #             signed;
-#   key mode  a private key copied with mode 0644 or 0640 gives the
+#   key mode  a private key copied with mode 0644, 0640 or 0604 gives the
 #             key.permissions warning (none at 0600, none for a public key,
 #             none with -q);
 #   espsecure when ESPSECURE is set (a command, e.g. /work/ref/espsecure5):
 #             `espsecure verify-signature` accepts every file signed above
 #             with each signing key's public half and rejects it with
 #             another key; `espsecure digest-sbv2-public-key` writes the same
-#             32 bytes as `esp-sign --digest -o` for every key.  Without
-#             ESPSECURE one line says these checks are skipped.
+#             32 bytes as `esp-sign --digest -o` for every key; one line
+#             counts these agreements.  Without ESPSECURE one line says
+#             these checks are skipped.
 #   always    no crash (exit >= 3 or a signal), no sanitizer report.
 #
 # Usage: tests/conformance/signatures.sh [--keep] [SUBSTRING...]
@@ -111,6 +115,7 @@ fi
 trap 'exit 130' INT TERM
 
 passed=0 failed=0 skipped=0
+es_digest=0 es_accept=0 es_reject=0 # espsecure's agreements, for the record
 
 # selected NAME: whether a check runs under the SUBSTRING filters.
 selected() {
@@ -273,6 +278,8 @@ for k in "${corpus_keys[@]}" "${our_keys[@]}"; do
 				fails+=("espsecure digest-sbv2-public-key exit $rc: $(tail -n1 "$id.ref.err")")
 			elif ! cmp -s "$id.dig" "$id.ref.dig"; then
 				fails+=("differs from espsecure digest-sbv2-public-key: $(od -An -tx1 -v "$id.ref.dig" | tr -d ' \n')")
+			else
+				((es_digest++))
 			fi
 		fi
 	fi
@@ -398,10 +405,18 @@ check_signed() {
 		fi
 		if [[ -n $espsecure ]]; then
 			run "$out.r" "${espsecure_cmd[@]}" verify-signature --version "$v" --keyfile "$pub" "$out"
-			((rc == 0)) || fails+=("espsecure verify-signature --keyfile ${k##*/} (public half): exit $rc: $(tail -n1 "$out.r.err")")
+			if ((rc == 0)); then
+				((es_accept++))
+			else
+				fails+=("espsecure verify-signature --keyfile ${k##*/} (public half): exit $rc: $(tail -n1 "$out.r.err")")
+			fi
 			if [[ -n $other ]]; then
 				run "$out.rx" "${espsecure_cmd[@]}" verify-signature --version "$v" --keyfile "$other" "$out"
-				((rc != 0)) || fails+=("espsecure verify-signature accepts another key (${other##*/})")
+				if ((rc != 0)); then
+					((es_reject++))
+				else
+					fails+=("espsecure verify-signature accepts another key (${other##*/})")
+				fi
 			fi
 		fi
 	done
@@ -672,6 +687,9 @@ for mode in 0644 0640 0604 0600; do
 	done
 done
 
+if [[ -n $espsecure ]]; then
+	echo "conformance: espsecure agreed: $es_accept signed files accepted with the signing key, $es_reject rejected with another key, $es_digest key digests identical"
+fi
 if ((skipped)); then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else
