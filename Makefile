@@ -183,6 +183,8 @@ bench: all $(BUILD)/tests/mkimage
 	@BUILD=$(BUILD) bench/run.sh
 	@echo
 	@BUILD=$(BUILD) bench/image.sh
+	@echo
+	@BUILD=$(BUILD) bench/verify.sh
 
 lint:
 	@scripts/deps.sh lint
