@@ -58,7 +58,7 @@ static const struct tool_option options[] = {
 	{ OPT_FORMAT, 0, "format", TOOL_ARG, "text|json|yaml|jsonl",
 	  "report format (default text)", NULL, NULL },
 	{ OPT_QUIET, 'q', "quiet", TOOL_NOARG, NULL,
-	  "text: only failed checks and files", NULL, NULL },
+	  "text: no PASS or INFO lines", NULL, NULL },
 	{ OPT_HELP, 'h', "help", TOOL_NOARG, NULL, "show this help", NULL, NULL },
 	{ OPT_VERSION, 'V', "version", TOOL_NOARG, NULL, "show the version",
 	  NULL, NULL },
@@ -510,14 +510,14 @@ static const char *const *key_names(const struct run *run)
 	return run->nkey_paths ? run->key_paths : NULL;
 }
 
-/* The checks -q keeps: failures only. */
+/* The checks -q keeps: no PASS or INFO lines, so failures and warnings. */
 static bool quiet_keeps(const espimg_check *c)
 {
-	return c->status == ESPIMG_CHECK_FAIL;
+	return c->status == ESPIMG_CHECK_FAIL || c->status == ESPIMG_CHECK_WARN;
 }
 
-/* Text: the report's lines (with -q only failed checks, and nothing for a
- * file that passed). */
+/* Text: the report's lines.  With -q only the failed checks and warnings,
+ * and the summary line only for a file that failed. */
 static int print_text(struct run *run, const struct job *job)
 {
 	const espimg_verify_report *r = job->report;
@@ -528,8 +528,6 @@ static int print_text(struct run *run, const struct job *job)
 	int e;
 
 	if (run->quiet) {
-		if (job->status == TOOL_EXIT_OK)
-			return 0;
 		kept = malloc((r->nchecks ? r->nchecks : 1) * sizeof(*kept));
 		if (!kept)
 			return TOOL_EXIT_INTERNAL;
@@ -538,12 +536,23 @@ static int print_text(struct run *run, const struct job *job)
 			if (quiet_keeps(&r->checks[i]))
 				kept[shown.nchecks++] = r->checks[i];
 		shown.checks = kept;
+		if (job->status == TOOL_EXIT_OK && !shown.nchecks) {
+			free(kept);
+			return 0;
+		}
 	}
 	e = espimg_verify_text(&shown, job->name, key_names(run), &text, &len);
 	free(kept);
 	if (e) {
 		free(text);
 		return TOOL_EXIT_INTERNAL;
+	}
+	/* The text ends with the file's summary line; a passing file's is a
+	 * PASS line, which -q leaves out. */
+	if (run->quiet && job->status == TOOL_EXIT_OK && len) {
+		len--;
+		while (len && text[len - 1] != '\n')
+			len--;
 	}
 	out_write(run, text, len);
 	free(text);

@@ -1,0 +1,1 @@
+-q --type otadata tests/cli/esp-verify/data/otadata-badcrc.bin tests/cli/esp-verify/data/otadata.bin
