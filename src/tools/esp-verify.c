@@ -352,7 +352,8 @@ static int load_keys(struct run *run)
 /* ------------------------------------------------------------ verifying */
 
 /* A report for a FILE that could not be opened or read whole (the
- * library never saw it): one FAIL "read" check with the reason. */
+ * library never saw it), or that the library could not report on (out of
+ * memory): one FAIL "read" check with the reason. */
 static espimg_verify_report *input_report(const char *code,
 					   const char *message)
 {
@@ -367,7 +368,7 @@ static espimg_verify_report *input_report(const char *code,
 		return NULL;
 	}
 	r->type = ESPIMG_CONTENT_UNKNOWN;
-	r->unreadable = true;
+	r->unreadable = !strncmp(code, "io.", 3);
 	r->nchecks = 1;
 	c = &r->checks[0];
 	c->status = ESPIMG_CHECK_FAIL;
