@@ -7,6 +7,11 @@
  * slot that is not erased, so the valid-block paths are reached too.
  * Checked: the block count, slot order and offsets, and that "valid"
  * means exactly magic 0xE7, version 2 or 3 and a matching CRC.
+ * Every decoded block is also verified (espimg_sigblock_verify) against a
+ * fixed digest, or its own stored one when bit 1 of the option byte is
+ * set, with no key, with two public keys (tests/keys/rsa3072.pub.pem and
+ * p256.pub.pem) and with its own key digest: the verdict must follow the
+ * header checks and name a key only when the signature verified.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,6 +26,41 @@
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char rsa_pem[] =
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEAqjQFBgz7RacNKmpOyH2e\n"
+	"csaGSrh0ORiFohHi7TOakjDHBQzRcORWItiPPilpgbcfUjmzWvec2mKrBIyB3hA9\n"
+	"fPOUs+lNMiVDQA12UyEqjllwgXIo/Jz6YnxCDB1+x04G4vugcPsca1LZx5Dq8NLi\n"
+	"TOcxu20iaOpHYFhCCvVnIQpsqwYOmo0Oq6S+CSj2ZquxlrXnXA1Z/Elwla78s3V2\n"
+	"mZK1ZOLpx07Eybs3zELTzmWpUoVKP6K5B/7Wg5u+4aJ6e75qgqkJhHDNOLcCEsdS\n"
+	"PX4mlXozFWBWl2g8ECWSiPHmWjHrUphTpU2Wd4skHUkTnx0fR7+3UcmhJVAlI/ib\n"
+	"KN63DxfHwybQOkgoGXX9JV17z+4MCJ7BLfZd8s+67EYr9OAD2tb9MJoOOUhHQ+70\n"
+	"FKPDh7EQZO3Ne9L2rrqUctHCp0Wj5oMBWDhorcvq4JAUu0GpVf+04wRR6wavxmZK\n"
+	"Va7mLHSB/AvZzUxDTCiHqhHXbnDml3Dd+X0JF8OS1AwtAgMBAAE=\n"
+	"-----END PUBLIC KEY-----\n";
+
+static const char ec_pem[] =
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEF9lRmcI4AMR7/SjCF/0rsuJulyDW\n"
+	"JQvRxcjyGl3dZnUlGtyhcXgOIV5Vmq4Pg6gjW8WRVnE8NuNPdjPg+Z/fLw==\n"
+	"-----END PUBLIC KEY-----\n";
+
+static const espimg_key *keys[2];
+
+static void load_keys(void)
+{
+	static const char *const pems[] = { rsa_pem, ec_pem };
+	espimg_key *k;
+
+	for (int i = 0; i < 2; i++) {
+		if (keys[i])
+			continue;
+		CHECK(espimg_key_load((const uint8_t *)pems[i],
+				      strlen(pems[i]), NULL, &k, NULL) == 0);
+		keys[i] = k;
+	}
+}
 
 static bool erased(const uint8_t *p, size_t n)
 {
@@ -51,6 +91,50 @@ static void check_block(const espimg_sigblock *b, const uint8_t *raw)
 	CHECK(strlen(espimg_sig_type_name(b->type)) > 0);
 }
 
+static void check_verify(const espimg_sigblock *b, bool own_digest)
+{
+	static const uint8_t fixed[48] = { 0x5a, 0x11, 0xed };
+	const uint8_t *dg = own_digest ? b->image_digest : fixed;
+	size_t dl = espimg_sigblock_digest_len(b);
+	bool header_ok = b->valid && b->type != ESPIMG_SIG_UNKNOWN &&
+			 !memcmp(b->image_digest, dg, dl);
+	espimg_sig_check c;
+
+	for (int mode = 0; mode < 3; mode++) {
+		size_t nk = mode == 1 ? 2 : 0, nd = mode == 2 ? 1 : 0;
+
+		CHECK(espimg_sigblock_verify(b, dg, dl, keys, nk,
+					     (const uint8_t(*)[32])b->key_digest,
+					     nd, &c) == 0);
+		CHECK(c.message[0] && memchr(c.message, 0, sizeof(c.message)));
+		CHECK(c.type == b->type);
+		CHECK(strncmp(espimg_sig_verdict_code(c.verdict), "sig.", 4) == 0);
+		if (!header_ok) {
+			CHECK(c.verdict <= ESPIMG_SIGV_DIGEST &&
+			      c.verdict >= ESPIMG_SIGV_MAGIC);
+			CHECK(c.key_index < 0 && c.key_digest_index < 0);
+			continue;
+		}
+		CHECK(c.verdict > ESPIMG_SIGV_DIGEST ||
+		      c.verdict == ESPIMG_SIGV_OK ||
+		      c.verdict == ESPIMG_SIGV_NO_KEY);
+		if (mode == 0)
+			CHECK(c.verdict == ESPIMG_SIGV_NO_KEY ||
+			      c.verdict == ESPIMG_SIGV_SIGNATURE);
+		if (mode == 1)
+			CHECK((c.key_index >= 0) ==
+			      (c.verdict == ESPIMG_SIGV_OK ||
+			       c.verdict == ESPIMG_SIGV_KEY_MISMATCH));
+		else
+			CHECK(c.key_index < 0);
+		if (mode == 2)
+			CHECK((c.key_digest_index == 0) ==
+			      (c.verdict == ESPIMG_SIGV_OK));
+		else
+			CHECK(c.key_digest_index < 0);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *sector;
@@ -60,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	load_keys();
 	n = size - 1 < ESPIMG_SIG_SECTOR_SIZE ? size - 1 : ESPIMG_SIG_SECTOR_SIZE;
 	sector = malloc(ESPIMG_SIG_SECTOR_SIZE);
 	CHECK(sector);
@@ -97,6 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      0x10000 + (uint64_t)out[i].index * ESPIMG_SIG_BLOCK_SIZE);
 		CHECK(!erased(raw, ESPIMG_SIG_BLOCK_SIZE));
 		check_block(&out[i], raw);
+		check_verify(&out[i], data[0] & 2);
 	}
 	if (!r) {
 		/* Not recognised: no slot may have a valid block. */
