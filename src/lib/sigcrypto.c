@@ -690,9 +690,9 @@ int espimg_sbv2_sign(const uint8_t *data, size_t len,
 		if (!k->priv || k->type == ESPIMG_SIG_UNKNOWN) {
 			espimg_diag_add(diags, ESPIMG_SEV_ERROR, "sign.key",
 					k->name[0] ? k->name : NULL, 0, 0, -1,
-					"cannot sign with a %s (Secure Boot "
+					"cannot sign with the %s: Secure Boot "
 					"v2 needs an RSA-3072 or ECDSA "
-					"P-192/P-256/P-384 private key)",
+					"P-192/P-256/P-384 private key",
 					k->desc);
 			return ESPIMG_EUNSUPPORTED;
 		}
