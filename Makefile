@@ -74,7 +74,7 @@ all: deps $(STATIC_LIB) $(SHARED_LIB) $(TOOL_BINS)
 deps:
 	@scripts/deps.sh build
 
-$(BUILD)/lib/%.o: src/lib/%.c $(HEADERS) src/lib/internal.h | deps
+$(BUILD)/lib/%.o: src/lib/%.c $(HEADERS) $(wildcard src/lib/*.h) | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
