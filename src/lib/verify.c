@@ -49,17 +49,40 @@ typedef struct vctx {
 
 /* ------------------------------------------------------------ checks */
 
+/* A string cut to fit may end inside a UTF-8 character: drop its start. */
+static void trim_utf8(char *s, size_t len)
+{
+	size_t i = len;
+
+	while (i > 0 && len - i < 4 && ((uint8_t)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i > 0 && ((uint8_t)s[i - 1] & 0x80)) {
+		uint32_t cp;
+
+		if (!espimg_utf8_seq((const uint8_t *)s + i - 1, len - i + 1, &cp))
+			s[i - 1] = '\0';
+	}
+}
+
 static void copy_str(char *dst, size_t n, const char *s)
 {
 	size_t k = s ? strlen(s) : 0;
 
-	if (k >= n)
+	if (k >= n) {
 		k = n - 1;
+		memcpy(dst, s, k);
+		dst[k] = '\0';
+		trim_utf8(dst, k);
+		return;
+	}
 	if (k)
 		memcpy(dst, s, k);
 	dst[k] = '\0';
 }
 
+static espimg_check *vadd(vctx *v, espimg_check_status st, const char *part,
+			  uint64_t off, const char *check, const char *code,
+			  const char *fmt, va_list ap) ESPIMG_PRINTF(7, 0);
 static espimg_check *vadd(vctx *v, espimg_check_status st, const char *part,
 			  uint64_t off, const char *check, const char *code,
 			  const char *fmt, va_list ap)
@@ -86,7 +109,9 @@ static espimg_check *vadd(vctx *v, espimg_check_status st, const char *part,
 	c->offset = off;
 	copy_str(c->check, sizeof(c->check), check);
 	copy_str(c->code, sizeof(c->code), code);
-	vsnprintf(c->message, sizeof(c->message), fmt, ap);
+	if (vsnprintf(c->message, sizeof(c->message), fmt, ap) >=
+	    (int)sizeof(c->message))
+		trim_utf8(c->message, sizeof(c->message) - 1);
 	c->sig_block = -1;
 	c->key_index = -1;
 	c->key_digest_index = -1;
