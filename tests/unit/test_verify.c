@@ -11,6 +11,7 @@
 
 #include "fixtures.h"
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1047,8 +1048,23 @@ static void flash_put(flash_img *f, size_t at, const uint8_t *p, size_t n)
 /* A C3 flash image: bootloader at 0x0, the table of table_csv at 0x8000,
  * otadata selecting slot `slot` (-1: erased), apps in factory and ota_0,
  * ota_1 (NULL: left erased). */
+static flash_img make_flash_shifted(const char *chip, size_t boot_at,
+				    size_t shift, int slot,
+				    const uint8_t *const apps[3],
+				    const size_t alen[3]);
+
 static flash_img make_flash(const char *chip, size_t boot_at, int slot,
 			    const uint8_t *const apps[3], const size_t alen[3])
+{
+	return make_flash_shifted(chip, boot_at, 0, slot, apps, alen);
+}
+
+/* The same, as a file that starts at flash offset `shift` (esptool
+ * merge-bin --target-offset): everything sits `shift` bytes lower. */
+static flash_img make_flash_shifted(const char *chip, size_t boot_at,
+				    size_t shift, int slot,
+				    const uint8_t *const apps[3],
+				    const size_t alen[3])
 {
 	flash_img f;
 	uint8_t bin[ESPIMG_PTABLE_BIN_SIZE], ota[0x2000];
@@ -1063,14 +1079,14 @@ static flash_img make_flash(const char *chip, size_t boot_at, int slot,
 	flash_put(&f, boot_at, bl, blen);
 	free(bl);
 	table_bin(table_csv, true, bin);
-	flash_put(&f, 0x8000, bin, sizeof(bin));
+	flash_put(&f, 0x8000 - shift, bin, sizeof(bin));
 	memset(ota, 0xFF, sizeof(ota));
 	if (slot >= 0)
 		put_entry(ota, 0, (uint32_t)slot + 1, ESPIMG_OTA_STATE_UNDEFINED);
-	flash_put(&f, 0xd000, ota, sizeof(ota));
+	flash_put(&f, 0xd000 - shift, ota, sizeof(ota));
 	for (int i = 0; i < 3; i++)
 		if (apps[i])
-			flash_put(&f, app_at[i], apps[i], alen[i]);
+			flash_put(&f, app_at[i] - shift, apps[i], alen[i]);
 	return f;
 }
 
@@ -1192,6 +1208,102 @@ Test(verify, flash_wrong_chip_and_place)
 	espimg_verify_report_free(r);
 	free(f.buf);
 	free(apps[0]);
+}
+
+/* A file for flash offset 0x1000: the ESP32 bootloader at file offset 0
+ * is right when the file is written there.  A warning, and every part is
+ * read at its place. */
+Test(verify, flash_target_offset)
+{
+	size_t alen[3];
+	uint8_t *apps[3] = { NULL, NULL, NULL };
+	espimg_verify_report *r;
+	flash_img f;
+
+	apps[1] = make_app("esp32", "ota", NULL, &alen[1]);
+	f = make_flash_shifted("esp32", 0, 0x1000, 0, (const uint8_t *const *)apps,
+			       alen);
+	r = verify_mem(f.buf, f.len, NULL);
+	cr_assert_eq(r->type, ESPIMG_CONTENT_FLASH);
+	cr_assert(r->ok);
+	cr_assert_str_eq(r->boot, "ota_0");
+	expect(r, "bootloader", "bootloader-offset", "flash.bootloader_offset",
+	       -2, ESPIMG_CHECK_WARN);
+	expect(r, "", "layout", "flash.target_offset", -2, ESPIMG_CHECK_INFO);
+	expect(r, "ota_0", "app-desc", "image.app_desc", -2, ESPIMG_CHECK_PASS);
+	cr_assert_eq(find(r, "ota_0", "header", NULL, -2)->offset, 0x2f000);
+	expect(r, "otadata", "otadata", "otadata.active", -2, ESPIMG_CHECK_PASS);
+	cr_assert_eq(find(r, "otadata", "otadata", "otadata.active", -2)->offset,
+		     0xc000);
+	espimg_verify_report_free(r);
+	free(f.buf);
+	free(apps[1]);
+}
+
+/* Reports for different sources in parallel, sharing the keys. */
+struct par_job {
+	const uint8_t *buf;
+	size_t len;
+	const espimg_verify_opts *o;
+	int ok_runs;
+};
+
+static void *par_run(void *arg)
+{
+	struct par_job *pj = arg;
+
+	for (int i = 0; i < 20; i++) {
+		espimg_source src;
+		espimg_verify_report *r = NULL;
+
+		espimg_source_mem(&src, pj->buf, pj->len);
+		if (espimg_verify(&src, pj->o, &r) == ESPIMG_OK && r->ok &&
+		    r->nchecks > 0 &&
+		    !strcmp(r->checks[r->nchecks - 1].code, "sig.ok"))
+			pj->ok_runs++;
+		espimg_verify_report_free(r);
+	}
+	return NULL;
+}
+
+Test(verify, parallel_reports_share_keys)
+{
+	static const char *const k[][1] = { { "rsa3072.pem" }, { "p256.pem" },
+					    { "p384.pem" }, { "p192.pem" } };
+	struct par_job jobs[4];
+	pthread_t th[4];
+	uint8_t *files[4];
+	size_t alen;
+	uint8_t *app = make_app("esp32c6", "par", NULL, &alen);
+	vopts v;
+
+	memset(&v, 0, sizeof(v));
+	v.names[0] = "rsa3072.pub.pem";
+	v.keys[0] = load_key("rsa3072.pub.pem");
+	v.names[1] = "p256.pub.pem";
+	v.keys[1] = load_key("p256.pub.pem");
+	v.names[2] = "p384.pub.pem";
+	v.keys[2] = load_key("p384.pub.pem");
+	v.o.nkeys = 3;
+	v.o.keys = (const espimg_key *const *)v.keys;
+	for (int i = 0; i < 4; i++) {
+		files[i] = sign_v2(app, alen, k[i], 1, &jobs[i].len);
+		jobs[i].buf = files[i];
+		jobs[i].o = &v.o;
+		jobs[i].ok_runs = 0;
+		cr_assert_eq(pthread_create(&th[i], NULL, par_run, &jobs[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(pthread_join(th[i], NULL), 0);
+		free(files[i]);
+	}
+	/* The P-192 file is signed by a key not given: it never passes. */
+	cr_assert_eq(jobs[0].ok_runs, 20);
+	cr_assert_eq(jobs[1].ok_runs, 20);
+	cr_assert_eq(jobs[2].ok_runs, 20);
+	cr_assert_eq(jobs[3].ok_runs, 0);
+	opts_free(&v);
+	free(app);
 }
 
 /* An app larger than its partition. */
