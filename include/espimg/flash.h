@@ -56,7 +56,8 @@ ESPIMG_API int espimg_content_parse(const char *name, espimg_content *out);
  *   0x1000 bytes (one table sector);
  * - OTADATA when the size is a multiple of 0x1000 from 0x2000 to
  *   ESPIMG_OTADATA_MAX_SIZE and the first entry of sectors 0 and 1 is each
- *   all 0xFF or has a CRC that matches its seq;
+ *   all 0xFF, has a CRC that matches its seq, or is followed by nothing but
+ *   0xFF up to the end of its sector (a record with a bad CRC);
  * - UNKNOWN otherwise, and when the source cannot be read.
  */
 ESPIMG_API espimg_content espimg_detect_content(const espimg_source *src);

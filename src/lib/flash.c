@@ -197,6 +197,24 @@ static int read_row(const espimg_source *src, uint64_t off,
 	return got == ESPIMG_PTABLE_ENTRY_SIZE;
 }
 
+/* A record with a bad CRC still looks like otadata when the rest of its
+ * sector is erased: esp_ota_ops erases the sector and writes only the
+ * 32-byte record, so a corrupted or half-written record sits alone there. */
+static bool sector_tail_erased(const espimg_source *src, uint64_t sector)
+{
+	uint8_t row[ESPIMG_PTABLE_ENTRY_SIZE];
+
+	for (uint64_t off = ESPIMG_PTABLE_ENTRY_SIZE;
+	     off < ESPIMG_OTADATA_SECTOR; off += sizeof(row)) {
+		if (read_row(src, sector + off, row) != 1)
+			return false;
+		for (size_t k = 0; k < sizeof(row); k++)
+			if (row[k] != 0xFF)
+				return false;
+	}
+	return true;
+}
+
 /* 1 when a table's first entry sits at off, 0 when not, or an error. */
 static int table_entry_at(const espimg_source *src, uint64_t off)
 {
@@ -273,7 +291,8 @@ static espimg_content detect(const espimg_source *src)
 		if (!erased &&
 		    espimg_le32(rec + ESPIMG_OTADATA_OFF_CRC) !=
 			    espimg_otadata_crc(espimg_le32(rec +
-							   ESPIMG_OTADATA_OFF_SEQ)))
+							   ESPIMG_OTADATA_OFF_SEQ)) &&
+		    !sector_tail_erased(src, i * (uint64_t)ESPIMG_OTADATA_SECTOR))
 			return ESPIMG_CONTENT_UNKNOWN;
 	}
 	return ESPIMG_CONTENT_OTADATA;

@@ -357,6 +357,15 @@ static void ota_rec(uint8_t *p, uint32_t seq, bool crc_ok)
 	p[31] = (uint8_t)(crc >> 24);
 }
 
+/* Bytes 32..0xFFF of the sector at `sector` are all 0xFF. */
+static bool tail_erased(const uint8_t *buf, size_t sector)
+{
+	for (size_t k = 32; k < 0x1000; k++)
+		if (buf[sector + k] != 0xFF)
+			return false;
+	return true;
+}
+
 Test(flash, detect_otadata)
 {
 	size_t big = ESPIMG_OTADATA_MAX_SIZE + 0x1000;
@@ -375,18 +384,33 @@ Test(flash, detect_otadata)
 	ota_rec(b + 0x1000, 2, true);
 	cr_expect_eq(detect_buf(b, 0x2000), ESPIMG_CONTENT_OTADATA);
 	ota_rec(b + 0x1000, 2, false);
+	cr_expect_eq(detect_buf(b, 0x2000), ESPIMG_CONTENT_OTADATA,
+		     "bad CRC in sector 1, alone in its erased sector");
+	b[0x1FFF] = 0x00;
 	cr_expect_eq(detect_buf(b, 0x2000), ESPIMG_CONTENT_UNKNOWN,
-		     "bad CRC in sector 1");
+		     "bad CRC in sector 1, sector not erased after it");
+	b[0x1FFF] = 0xFF;
+	b[0x1020] = 0x00;
+	cr_expect_eq(detect_buf(b, 0x2000), ESPIMG_CONTENT_UNKNOWN,
+		     "bad CRC in sector 1, the byte after the record written");
+	b[0x1020] = 0xFF;
 	ota_rec(b + 0x1000, 0xFFFFFFFFu, true);
 	cr_expect_eq(detect_buf(b, 0x2000), ESPIMG_CONTENT_OTADATA,
 		     "seq 0xffffffff with its CRC");
 	memset(b + 0x1000, 0xFF, 32);
 	ota_rec(b, 7, false);
+	b[0x800] = 0x12;
 	cr_expect_eq(detect_buf(b, 0x2000), ESPIMG_CONTENT_UNKNOWN,
-		     "bad CRC in sector 0");
+		     "bad CRC in sector 0, sector not erased after it");
+	b[0x800] = 0xFF;
+	cr_expect_eq(detect_buf(b, 0x2000), ESPIMG_CONTENT_OTADATA,
+		     "bad CRC in sector 0, alone in its erased sector");
 	ota_rec(b, 7, true);
 	b[0x1000 + 31] = 0xFE; /* not erased, CRC wrong */
+	cr_expect_eq(detect_buf(b, 0x2000), ESPIMG_CONTENT_OTADATA);
+	b[0x1100] = 0x00;     /* ... and not alone in its sector */
 	cr_expect_eq(detect_buf(b, 0x2000), ESPIMG_CONTENT_UNKNOWN);
+	b[0x1100] = 0xFF;
 	b[0x1000 + 31] = 0xFF;
 	b[0x10] = 0x55; /* in the label: the CRC covers seq only */
 	cr_expect_eq(detect_buf(b, 0x2000), ESPIMG_CONTENT_OTADATA);
@@ -1246,9 +1270,13 @@ Test(flash, corpus_otadata)
 			}
 			cr_assert_eq(espimg_otadata_decode(buf, len, NULL, ent,
 							   NULL), 0);
+			/* A record with a bad CRC counts when nothing else
+			 * is written in its sector. */
 			want = len % 0x1000 == 0 && len >= 0x2000 &&
-			       (ent[0].erased || ent[0].crc_ok) &&
-			       (ent[1].erased || ent[1].crc_ok);
+			       (ent[0].erased || ent[0].crc_ok ||
+				tail_erased(buf, 0)) &&
+			       (ent[1].erased || ent[1].crc_ok ||
+				tail_erased(buf, 0x1000));
 			cr_expect_eq(detect_buf(buf, len),
 				     want ? ESPIMG_CONTENT_OTADATA
 					  : ESPIMG_CONTENT_UNKNOWN,
