@@ -147,6 +147,20 @@ demo: all $(BUILD)/tests/mkimage
 	@$(BUILD)/bin/otadata-set --table partitions/partitions_ota_user.csv set-boot --partition ota_1 $(BUILD)/demo/otadata.bin
 	@echo '$$ otadata-set --table partitions/partitions_ota_user.csv show $(BUILD)/demo/otadata.bin'
 	@$(BUILD)/bin/otadata-set --table partitions/partitions_ota_user.csv show $(BUILD)/demo/otadata.bin
+	@echo
+	@echo '$$ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out $(BUILD)/demo/signing-key.pem'
+	@rm -f $(BUILD)/demo/signing-key.pem
+	@(umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 \
+		-out $(BUILD)/demo/signing-key.pem 2>/dev/null)
+	@echo '$$ esp-sign --key $(BUILD)/demo/signing-key.pem -o $(BUILD)/demo/hello_world-signed.bin $(BUILD)/demo/hello_world.bin'
+	@$(BUILD)/bin/esp-sign --key $(BUILD)/demo/signing-key.pem \
+		-o $(BUILD)/demo/hello_world-signed.bin $(BUILD)/demo/hello_world.bin
+	@echo '$$ esp-sign --digest $(BUILD)/demo/signing-key.pem -o $(BUILD)/demo/key-digest.bin'
+	@$(BUILD)/bin/esp-sign --digest $(BUILD)/demo/signing-key.pem -o $(BUILD)/demo/key-digest.bin
+	@echo '$$ esp-verify --key-digest $(BUILD)/demo/key-digest.bin $(BUILD)/demo/hello_world-signed.bin $(BUILD)/demo/partitions_ota_user.bin $(BUILD)/demo/otadata.bin'
+	@$(BUILD)/bin/esp-verify --key-digest $(BUILD)/demo/key-digest.bin \
+		$(BUILD)/demo/hello_world-signed.bin \
+		$(BUILD)/demo/partitions_ota_user.bin $(BUILD)/demo/otadata.bin
 
 # ---------------------------------------------------------------- fuzz
 FUZZ_TIME ?= 30

@@ -11,9 +11,16 @@
 #define ESPIMG_ESPIMG_H
 
 #include "espimg/common.h"
+#include "espimg/chip.h"
 #include "espimg/diag.h"
 #include "espimg/emit.h"
+#include "espimg/flash.h"
+#include "espimg/ihex.h"
+#include "espimg/image.h"
 #include "espimg/io.h"
+#include "espimg/otadata.h"
 #include "espimg/ptable.h"
+#include "espimg/sigblock.h"
+#include "espimg/verify.h"
 
 #endif
