@@ -167,7 +167,7 @@ typedef struct espimg_sig_check {
 	espimg_sig_type type;  /* of the block (v1: ECDSA_P256) */
 	int key_index;         /* keys[i] that verified it, else -1 */
 	int key_digest_index;  /* key_digests[i] that matched, else -1 */
-	char message[256];     /* why, in words, for one output line */
+	char message[448];     /* why, in words, for one output line */
 } espimg_sig_check;
 
 /* Checks one decoded Secure Boot v2 block against `digest` (the SHA-256 or

@@ -214,9 +214,17 @@ static bool embeds(const espimg_sigblock *blk, const espimg_key *key)
 static const char *key_name(const espimg_key *k, char *buf, size_t n,
 			    size_t index)
 {
-	if (k->name[0])
-		snprintf(buf, n, "%.96s", k->name);
-	else
+	if (k->name[0]) {
+		size_t len = strlen(k->name);
+
+		/* Cut a long name before a whole UTF-8 character. */
+		if (len > 160) {
+			len = 160;
+			while (len && ((uint8_t)k->name[len] & 0xC0) == 0x80)
+				len--;
+		}
+		snprintf(buf, n, "%.*s", (int)len, k->name);
+	} else
 		snprintf(buf, n, "key %zu", index);
 	return buf;
 }
@@ -244,7 +252,7 @@ static int verify_with_keys(const espimg_sigblock *blk, const uint8_t *digest,
 {
 	const char *tname = espimg_sig_type_name(blk->type);
 	size_t usable = 0, rsa_other = 0, first = 0;
-	char name[112], kd[65];
+	char name[168], kd[65];
 	int rsa_bits = 0;
 
 	for (size_t i = 0; i < nkeys; i++) {
@@ -271,10 +279,10 @@ static int verify_with_keys(const espimg_sigblock *blk, const uint8_t *digest,
 		out->key_index = (int)i;
 		key_name(k, name, sizeof(name), i);
 		if (!embeds(blk, k)) {
-			hex(kd, blk->key_digest, 8);
+			hex(kd, blk->key_digest, 32);
 			say(out, ESPIMG_SIGV_KEY_MISMATCH,
 			    "%s signature verifies with %s, but the block "
-			    "embeds another public key (digest %s...): the "
+			    "embeds another public key (digest %s): the "
 			    "device verifies with the embedded key and would "
 			    "refuse it",
 			    tname, name, kd);
@@ -384,7 +392,7 @@ int espimg_sigblock_verify(const espimg_sigblock *blk, const uint8_t *digest,
 			   size_t ndigests, espimg_sig_check *out)
 {
 	const char *tname;
-	char a[33], b[33];
+	char a[97], b[97];
 	int r;
 
 	if (!out)
@@ -428,11 +436,10 @@ int espimg_sigblock_verify(const espimg_sigblock *blk, const uint8_t *digest,
 		return ESPIMG_OK;
 	}
 	if (memcmp(blk->image_digest, digest, digest_len)) {
-		hex(a, blk->image_digest, 16);
-		hex(b, digest, 16);
+		hex(a, blk->image_digest, digest_len);
+		hex(b, digest, digest_len);
 		say(out, ESPIMG_SIGV_DIGEST,
-		    "the block signs image digest %s..., the image's is "
-		    "%s...",
+		    "the block signs image digest %s, the image's is %s",
 		    a, b);
 		return ESPIMG_OK;
 	}
@@ -471,10 +478,10 @@ int espimg_sigblock_verify(const espimg_sigblock *blk, const uint8_t *digest,
 	r = verify_embedded(blk, digest, digest_len, out);
 	if (r <= 0)
 		return r;
-	hex(a, blk->key_digest, 16);
+	hex(a, blk->key_digest, 32);
 	say(out, ESPIMG_SIGV_NO_KEY,
 	    "%s block verifies with its own embedded key (key digest "
-	    "%s...); no trusted key or digest given",
+	    "%s); no trusted key or digest given",
 	    tname, a);
 	return ESPIMG_OK;
 }
@@ -487,7 +494,7 @@ int espimg_sbv1_verify(const uint8_t sig[ESPIMG_SIG_V1_SIZE],
 {
 	unsigned char *der = NULL;
 	size_t usable = 0, first = 0;
-	char name[112];
+	char name[168];
 	uint32_t version;
 	int len, r = 0;
 
