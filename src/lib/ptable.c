@@ -152,7 +152,7 @@ int espimg_ptable_add_extra_subtype(espimg_ptable_opts *opts, const char *spec,
 {
 	pt_span piece[3];
 	size_t npieces = 0;
-	const char *p = spec, *end = spec + strlen(spec);
+	const char *p, *end;
 	int64_t value;
 	int type = -1;
 	pt_keyword kw[PT_MAX_KEYWORDS];
@@ -160,6 +160,8 @@ int espimg_ptable_add_extra_subtype(espimg_ptable_opts *opts, const char *spec,
 
 	if (!opts || !spec)
 		return ESPIMG_EINVAL;
+	p = spec;
+	end = spec + strlen(spec);
 	while (npieces < 3) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		const char *stop = comma ? comma : end;
@@ -1586,10 +1588,13 @@ int espimg_ptable_to_csv(const espimg_ptable *t, const espimg_ptable_opts *o,
 int espimg_ptable_gaps(const espimg_ptable *t, const espimg_ptable_opts *o,
 		       espimg_gap *out, size_t cap, size_t *count)
 {
-	uint64_t cursor = (uint64_t)o->table_offset + ESPIMG_PTABLE_SECTOR;
+	uint64_t cursor;
 	const espimg_partition **sorted;
 	size_t n = 0, ngaps = 0;
 
+	if (!t || !o || !count || (cap && !out))
+		return ESPIMG_EINVAL;
+	cursor = (uint64_t)o->table_offset + ESPIMG_PTABLE_SECTOR;
 	*count = 0;
 	sorted = malloc((t->count ? t->count : 1) * sizeof(*sorted));
 	if (!sorted)
@@ -1629,10 +1634,13 @@ int espimg_ptable_emit(const espimg_ptable *t, const espimg_ptable_opts *o,
 	/* Callers pass the file name through the emitter document; we add
 	 * only table facts here.  Errors are sticky in the emitter, so the
 	 * result of the last call tells. */
-	uint64_t need = espimg_ptable_flash_needed(t);
+	uint64_t need;
 	espimg_gap *gaps;
 	size_t ngaps;
 
+	if (!t || !o || !e)
+		return ESPIMG_EINVAL;
+	need = espimg_ptable_flash_needed(t);
 	espimg_emit_kv_str(e, "input_format", t->from_binary ? "binary" : "csv");
 	espimg_emit_kv_uint(e, "table_offset", o->table_offset);
 	espimg_emit_kv_hex(e, "table_offset_hex", o->table_offset);

@@ -2484,3 +2484,24 @@ Test(api, huge_input_is_refused)
 	error("ptable.too-big");
 	free(big);
 }
+
+/* NULL arguments are refused with ESPIMG_EINVAL, never dereferenced. */
+Test(ptable, null_arguments)
+{
+	espimg_ptable_opts o;
+	espimg_ptable t = { 0 };
+	size_t count = 99;
+
+	espimg_ptable_opts_init(&o);
+	cr_expect_eq(espimg_ptable_add_extra_subtype(NULL, "app,0x40,x", NULL),
+		     ESPIMG_EINVAL);
+	cr_expect_eq(espimg_ptable_add_extra_subtype(&o, NULL, NULL),
+		     ESPIMG_EINVAL);
+	cr_expect_eq(espimg_ptable_gaps(NULL, &o, NULL, 0, &count), ESPIMG_EINVAL);
+	cr_expect_eq(espimg_ptable_gaps(&t, NULL, NULL, 0, &count), ESPIMG_EINVAL);
+	cr_expect_eq(espimg_ptable_gaps(&t, &o, NULL, 0, NULL), ESPIMG_EINVAL);
+	cr_expect_eq(espimg_ptable_gaps(&t, &o, NULL, 4, &count), ESPIMG_EINVAL);
+	cr_expect_eq(espimg_ptable_gaps(&t, &o, NULL, 0, &count), 0);
+	cr_expect_eq(espimg_ptable_emit(NULL, &o, NULL), ESPIMG_EINVAL);
+	cr_expect_eq(espimg_ptable_emit(&t, NULL, NULL), ESPIMG_EINVAL);
+}
