@@ -1,5 +1,6 @@
 /*
- * buf.c - a growable byte buffer for building strings inside the library.
+ * buf.c - a growable byte buffer for building strings inside the library,
+ * and the renderers that append to it (hex, escaped text).
  *
  * One byte beyond `len` is always reserved so the contents can be
  * NUL-terminated without another allocation.
@@ -144,4 +145,63 @@ size_t espimg_utf8_seq(const uint8_t *s, size_t len, uint32_t *cp)
 		return 0;
 	*cp = v;
 	return n;
+}
+
+static const char hex_digits[] = "0123456789abcdef";
+
+void espimg_hex(char *out, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex_digits[p[i] >> 4];
+		out[2 * i + 1] = hex_digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void espimg_buf_hex(espimg_buf *b, const uint8_t *p, size_t n)
+{
+	char two[2];
+
+	for (size_t i = 0; i < n; i++) {
+		two[0] = hex_digits[p[i] >> 4];
+		two[1] = hex_digits[p[i] & 15];
+		espimg_buf_append(b, two, 2);
+	}
+}
+
+/* Characters shown escaped although well-formed: C0 and C1 controls, and
+ * the invisible ones that reorder or break a line on a terminal (bidi
+ * marks, embeddings, overrides and isolates; line and paragraph
+ * separators), which could make a text read as something else. */
+static int printable(uint32_t cp)
+{
+	if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+		return 0;
+	if (cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+	    (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return 1;
+}
+
+void espimg_buf_escaped(espimg_buf *b, const void *str, size_t n)
+{
+	const uint8_t *s = str;
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t cp = 0;
+		size_t len = espimg_utf8_seq(s + i, n - i, &cp);
+
+		if (len && cp == '\\') {
+			espimg_buf_append(b, "\\\\", 2);
+		} else if (len && printable(cp)) {
+			espimg_buf_append(b, s + i, len);
+		} else {
+			if (!len)
+				len = 1;
+			for (size_t k = 0; k < len; k++)
+				espimg_buf_printf(b, "\\x%02x", s[i + k]);
+		}
+		i += len;
+	}
 }

@@ -225,17 +225,6 @@ static void diag(parse *ps, espimg_severity sev, const char *code,
 #define WARN(ps, code, rel, ...) diag(ps, ESPIMG_SEV_WARNING, code, rel, __VA_ARGS__)
 #define NOTE(ps, code, rel, ...) diag(ps, ESPIMG_SEV_NOTE, code, rel, __VA_ARGS__)
 
-static void hex(char *out, const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* ------------------------------------------------------------ header */
 
 /* What the first byte suggests when it is not 0xE9. */
@@ -584,8 +573,8 @@ static int read_footer(parse *ps)
 		} else if (!img->sha256_ok) {
 			char s[65], k[65];
 
-			hex(s, img->sha256_stored, 32);
-			hex(k, img->sha256_computed, 32);
+			espimg_hex(s, img->sha256_stored, 32);
+			espimg_hex(k, img->sha256_computed, 32);
 			ERR(ps, "image.sha256", img->sha256_offset,
 			    "stored SHA-256 %s does not match %s computed over bytes 0x%" PRIx64 "..0x%" PRIx64,
 			    s, k, ps->base, ps->base + ck_at);

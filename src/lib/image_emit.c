@@ -41,19 +41,14 @@ static void emit_num_hex(espimg_emitter *e, const char *key, uint64_t v)
 	espimg_emit_kv_hex(e, hk, v);
 }
 
-/* Lowercase hex of n bytes. */
+/* Lowercase hex of n bytes (at most 64). */
 static void emit_bytes_hex(espimg_emitter *e, const uint8_t *p, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
 	char buf[2 * 64 + 1];
-	size_t i;
 
 	if (n > 64)
 		n = 64;
-	for (i = 0; i < n; i++) {
-		buf[2 * i] = digits[p[i] >> 4];
-		buf[2 * i + 1] = digits[p[i] & 0xF];
-	}
+	espimg_hex(buf, p, n);
 	espimg_emit_strn(e, buf, 2 * n);
 }
 

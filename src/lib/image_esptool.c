@@ -244,8 +244,7 @@ static void put_body(espimg_buf *b, const espimg_image *img,
 	if (img->hash_appended == 1) {
 		/* The calculated digest is shown, never the stored one. */
 		espimg_buf_printf(b, "Validation hash: ");
-		for (size_t i = 0; i < sizeof(img->sha256_computed); i++)
-			espimg_buf_printf(b, "%02x", img->sha256_computed[i]);
+		espimg_buf_hex(b, img->sha256_computed, sizeof(img->sha256_computed));
 		espimg_buf_printf(b, " (%s)\n", img->sha256_ok ? "valid" : "invalid");
 	}
 }
@@ -274,8 +273,7 @@ static bool put_app_desc(espimg_buf *b, const espimg_app_desc *d)
 	espimg_buf_append(b, " ", 1);
 	put_field(b, d->time, sizeof(d->time));
 	espimg_buf_printf(b, "\nELF file SHA256: ");
-	for (size_t i = 0; i < sizeof(d->app_elf_sha256); i++)
-		espimg_buf_printf(b, "%02x", d->app_elf_sha256[i]);
+	espimg_buf_hex(b, d->app_elf_sha256, sizeof(d->app_elf_sha256));
 	espimg_buf_printf(b, "\nESP-IDF: ");
 	put_field(b, d->idf_ver, sizeof(d->idf_ver));
 	espimg_buf_append(b, "\n", 1);

@@ -30,44 +30,6 @@
 
 /* ------------------------------------------------------------ strings */
 
-/* Characters shown escaped although well-formed: C0 and C1 controls, and
- * the invisible ones that reorder or break a line on a terminal (bidi
- * marks, embeddings, overrides and isolates; line and paragraph
- * separators), which could make a descriptor read as something else. */
-static int printable(uint32_t cp)
-{
-	if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
-		return 0;
-	if (cp == 0x061C || cp == 0x200E || cp == 0x200F ||
-	    (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
-		return 0;
-	return 1;
-}
-
-/* n bytes of s: printable UTF-8 as is, a backslash as "\\", every other
- * byte as "\xNN". */
-static void put_escaped(espimg_buf *b, const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint32_t cp = 0;
-		size_t len = espimg_utf8_seq(s + i, n - i, &cp);
-
-		if (len && cp == '\\') {
-			espimg_buf_append(b, "\\\\", 2);
-		} else if (len && printable(cp)) {
-			espimg_buf_append(b, s + i, len);
-		} else {
-			if (!len)
-				len = 1;
-			for (size_t k = 0; k < len; k++)
-				espimg_buf_printf(b, "\\x%02x", s[i + k]);
-		}
-		i += len;
-	}
-}
-
 /* A fixed-width descriptor field as the C string the device sees (up to
  * the first NUL), escaped; "" when empty. */
 static void put_desc(espimg_buf *b, const uint8_t *field, size_t size)
@@ -78,13 +40,7 @@ static void put_desc(espimg_buf *b, const uint8_t *field, size_t size)
 	if (!n)
 		espimg_buf_append(b, "\"\"", 2);
 	else
-		put_escaped(b, field, n);
-}
-
-static void put_hex(espimg_buf *b, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		espimg_buf_printf(b, "%02x", p[i]);
+		espimg_buf_escaped(b, field, n);
 }
 
 /* Starts a line: the label in its column, or blanks for a continuation
@@ -101,7 +57,7 @@ static void put_where(espimg_buf *b, const espimg_image *img,
 		      const char *file, int64_t address)
 {
 	if (file)
-		put_escaped(b, (const uint8_t *)file, strlen(file));
+		espimg_buf_escaped(b, file, strlen(file));
 	else
 		espimg_buf_append(b, "(unnamed)", 9);
 	if (address >= 0)
@@ -190,7 +146,7 @@ static void put_flash(espimg_buf *b, const espimg_image *img)
 
 	if (memcmp(img->reserved, "\0\0\0\0", 4)) {
 		label(b, "reserved");
-		put_hex(b, img->reserved, sizeof(img->reserved));
+		espimg_buf_hex(b, img->reserved, sizeof(img->reserved));
 		espimg_buf_append(b, " (should be zero)\n", 18);
 	}
 }
@@ -276,7 +232,7 @@ static void put_footer(espimg_buf *b, const espimg_image *img)
 		return;
 	}
 	if (img->sha256_stored_len >= sizeof(img->sha256_stored)) {
-		put_hex(b, img->sha256_stored, sizeof(img->sha256_stored));
+		espimg_buf_hex(b, img->sha256_stored, sizeof(img->sha256_stored));
 		if (img->sha256_ok) {
 			espimg_buf_append(b, " (valid)\n", 9);
 			return;
@@ -287,7 +243,7 @@ static void put_footer(espimg_buf *b, const espimg_image *img)
 				  img->sha256_stored_len);
 	}
 	label(b, "");
-	put_hex(b, img->sha256_computed, sizeof(img->sha256_computed));
+	espimg_buf_hex(b, img->sha256_computed, sizeof(img->sha256_computed));
 	espimg_buf_append(b, " (computed)\n", 12);
 }
 
@@ -318,7 +274,7 @@ static void put_app_desc(espimg_buf *b, const espimg_app_desc *a)
 
 	label(b, "");
 	espimg_buf_append(b, "ELF SHA-256 ", 12);
-	put_hex(b, a->app_elf_sha256, sizeof(a->app_elf_sha256));
+	espimg_buf_hex(b, a->app_elf_sha256, sizeof(a->app_elf_sha256));
 	espimg_buf_append(b, "\n", 1);
 
 	label(b, "");
@@ -401,12 +357,12 @@ static void put_signatures(espimg_buf *b, const espimg_image *img)
 		if (s->key_digest_ok) {
 			label(b, "");
 			espimg_buf_append(b, "  key digest    ", 16);
-			put_hex(b, s->key_digest, sizeof(s->key_digest));
+			espimg_buf_hex(b, s->key_digest, sizeof(s->key_digest));
 			espimg_buf_append(b, "\n", 1);
 		}
 		label(b, "");
 		espimg_buf_append(b, "  image digest  ", 16);
-		put_hex(b, s->image_digest, dl);
+		espimg_buf_hex(b, s->image_digest, dl);
 		espimg_buf_append(b, "\n", 1);
 	}
 }

@@ -52,6 +52,16 @@ void espimg_buf_printf(espimg_buf *b, const char *fmt, ...) ESPIMG_PRINTF(2, 3);
 char *espimg_buf_finish(espimg_buf *b, size_t *len);
 void espimg_buf_free(espimg_buf *b);
 
+/* The lowercase hex of n bytes in out[0..2n], NUL-terminated. */
+void espimg_hex(char *out, const uint8_t *p, size_t n);
+/* Appends the lowercase hex of n bytes. */
+void espimg_buf_hex(espimg_buf *b, const uint8_t *p, size_t n);
+/* Appends n bytes of text for a terminal: printable UTF-8 as it is, a
+ * backslash as "\\", every other byte (invalid UTF-8, C0/C1 controls, the
+ * invisible characters that reorder or break a line) as "\xNN", so text
+ * from an input cannot carry control sequences or fake lines. */
+void espimg_buf_escaped(espimg_buf *b, const void *s, size_t n);
+
 /* Decodes one UTF-8 sequence at s[0..len) strictly (no overlongs, no
  * surrogates, max U+10FFFF), as Python's 'utf-8' codec does.  Returns its
  * length (1-4) and the code point, or 0 when the bytes are invalid. */

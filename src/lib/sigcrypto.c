@@ -85,17 +85,6 @@ static void reverse(uint8_t *dst, const uint8_t *src, size_t n)
 		dst[i] = src[n - 1 - i];
 }
 
-static void hex(char *out, const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Bytes per ECDSA coordinate (and per r, s) of a block type; 0 for RSA. */
 static size_t coord_len(espimg_sig_type t)
 {
@@ -279,7 +268,7 @@ static int verify_with_keys(const espimg_sigblock *blk, const uint8_t *digest,
 		out->key_index = (int)i;
 		key_name(k, name, sizeof(name), i);
 		if (!embeds(blk, k)) {
-			hex(kd, blk->key_digest, 32);
+			espimg_hex(kd, blk->key_digest, 32);
 			say(out, ESPIMG_SIGV_KEY_MISMATCH,
 			    "%s signature verifies with %s, but the block "
 			    "embeds another public key (digest %s): the "
@@ -288,7 +277,7 @@ static int verify_with_keys(const espimg_sigblock *blk, const uint8_t *digest,
 			    tname, name, kd);
 			return ESPIMG_OK;
 		}
-		hex(kd, k->digest, 32);
+		espimg_hex(kd, k->digest, 32);
 		say(out, ESPIMG_SIGV_OK, "%s block verified with %s (key digest %s)",
 		    tname, name, kd);
 		return ESPIMG_OK;
@@ -364,7 +353,7 @@ static int verify_with_digests(const espimg_sigblock *blk,
 	size_t i;
 	int r;
 
-	hex(kd, blk->key_digest, 32);
+	espimg_hex(kd, blk->key_digest, 32);
 	for (i = 0; i < ndigests; i++)
 		if (blk->key_digest_ok && !memcmp(digests[i], blk->key_digest, 32))
 			break;
@@ -436,8 +425,8 @@ int espimg_sigblock_verify(const espimg_sigblock *blk, const uint8_t *digest,
 		return ESPIMG_OK;
 	}
 	if (memcmp(blk->image_digest, digest, digest_len)) {
-		hex(a, blk->image_digest, digest_len);
-		hex(b, digest, digest_len);
+		espimg_hex(a, blk->image_digest, digest_len);
+		espimg_hex(b, digest, digest_len);
 		say(out, ESPIMG_SIGV_DIGEST,
 		    "the block signs image digest %s, the image's is %s",
 		    a, b);
@@ -478,7 +467,7 @@ int espimg_sigblock_verify(const espimg_sigblock *blk, const uint8_t *digest,
 	r = verify_embedded(blk, digest, digest_len, out);
 	if (r <= 0)
 		return r;
-	hex(a, blk->key_digest, 32);
+	espimg_hex(a, blk->key_digest, 32);
 	say(out, ESPIMG_SIGV_NO_KEY,
 	    "%s block verifies with its own embedded key (key digest "
 	    "%s); no trusted key or digest given",

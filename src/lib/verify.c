@@ -134,6 +134,17 @@ static espimg_check *add(vctx *v, espimg_check_status st, const char *part,
 	return c;
 }
 
+/* A read of the source failed: *unreadable (the report's or an image
+ * job's) is set and an io.read check says where; what is "file" or
+ * "flash image". */
+static void read_failed(vctx *v, bool *unreadable, const char *part,
+			uint64_t at, const char *what)
+{
+	*unreadable = true;
+	add(v, ESPIMG_CHECK_FAIL, part, at, "read", "io.read",
+	    "the %s could not be read", what);
+}
+
 /* Number of FAIL checks from index `from` on. */
 static size_t fails_since(const vctx *v, size_t from)
 {
@@ -254,13 +265,6 @@ static bool all_ff(const uint8_t *p, size_t n)
 		if (p[i] != 0xFF)
 			return false;
 	return true;
-}
-
-static void hexstr(char *out, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-	out[2 * n] = '\0';
 }
 
 /* A descriptor text field as printable ASCII for a message: the C string
@@ -445,8 +449,8 @@ static void sig_message(char *out, size_t n, const espimg_sigblock *b,
 
 	switch (s->verdict) {
 	case ESPIMG_SIGV_DIGEST:
-		hexstr(h1, b->image_digest, dl);
-		hexstr(h2, dg, dl);
+		espimg_hex(h1, b->image_digest, dl);
+		espimg_hex(h2, dg, dl);
 		snprintf(out, n,
 			 "the block signs digest %s, but the %" PRIu64 " bytes before the signature sector hash to %s",
 			 h1, signed_len, h2);
@@ -933,7 +937,7 @@ static void image_checks(vctx *v, img_job *j, const espimg_image *img,
 		} else if (!strcmp(cat, "sha256") &&
 			   img->stage >= ESPIMG_STAGE_CHECKSUM) {
 			if (img->has_sha256 && img->sha256_ok) {
-				hexstr(h, img->sha256_stored, 32);
+				espimg_hex(h, img->sha256_stored, 32);
 				add(v, ESPIMG_CHECK_PASS, j->part,
 				    j->abs + img->sha256_offset, "sha256",
 				    "image.sha256", "%s matches the image", h);
@@ -1012,9 +1016,8 @@ static int check_image(vctx *v, img_job *j)
 	io.prefix_sha384 = p.prefix_sha384;
 	rrc = espimg_image_read(j->src, &io, &img, diags);
 	if (rrc == ESPIMG_EIO) {
-		j->unreadable = true;
-		add(v, ESPIMG_CHECK_FAIL, j->part, j->abs, "read", "io.read",
-		    "the %s could not be read", j->in_flash ? "flash image" : "file");
+		read_failed(v, &j->unreadable, j->part, j->abs,
+			    j->in_flash ? "flash image" : "file");
 		rc = ESPIMG_EIO;
 		goto out;
 	}
@@ -1058,9 +1061,8 @@ static int check_image(vctx *v, img_job *j)
 
 	rc = p.v1 ? check_v1(v, j, img) : check_v2(v, j, img, &p);
 	if (rc == ESPIMG_EIO) {
-		j->unreadable = true;
-		add(v, ESPIMG_CHECK_FAIL, j->part, j->abs, "read", "io.read",
-		    "the %s could not be read", j->in_flash ? "flash image" : "file");
+		read_failed(v, &j->unreadable, j->part, j->abs,
+			    j->in_flash ? "flash image" : "file");
 	}
 out:
 	if (!rc && v->err)
@@ -1107,6 +1109,28 @@ static int check_table_parsed(vctx *v, const espimg_ptable *t,
 	return v->err;
 }
 
+/* The first `want` bytes of a standalone file (all of a shorter one) in a
+ * new buffer (*buf, *len).  Returns 0, ESPIMG_ENOMEM, or the error of a
+ * failed read (reported). */
+static int read_head(vctx *v, const espimg_source *src, size_t want,
+		     uint8_t **buf, size_t *len)
+{
+	int64_t n;
+
+	*buf = malloc(want ? want : 1);
+	if (!*buf)
+		return ESPIMG_ENOMEM;
+	n = read_some(src, 0, *buf, want);
+	if (n < 0) {
+		read_failed(v, &v->r->unreadable, "", 0, "file");
+		free(*buf);
+		*buf = NULL;
+		return (int)n;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
 /* A standalone binary partition table: at most one 0x1000-byte sector. */
 static int check_ptable(vctx *v, const espimg_source *src)
 {
@@ -1116,7 +1140,7 @@ static int check_ptable(vctx *v, const espimg_source *src)
 	uint8_t *buf = NULL;
 	size_t want = src->size > ESPIMG_PTABLE_SECTOR ? ESPIMG_PTABLE_BIN_SIZE
 						       : (size_t)src->size;
-	int64_t n;
+	size_t n;
 	int rc = 0;
 
 	if (!diags)
@@ -1125,22 +1149,12 @@ static int check_ptable(vctx *v, const espimg_source *src)
 		add(v, ESPIMG_CHECK_INFO, "", 0, "table", "verify.table_size",
 		    "the file is %" PRIu64 " bytes, more than a table sector (0x1000): only its first 0x%x bytes are read as the table",
 		    src->size, ESPIMG_PTABLE_BIN_SIZE);
-	buf = malloc(want ? want : 1);
-	if (!buf) {
-		rc = ESPIMG_ENOMEM;
+	rc = read_head(v, src, want, &buf, &n);
+	if (rc)
 		goto out;
-	}
-	n = read_some(src, 0, buf, want);
-	if (n < 0) {
-		v->r->unreadable = true;
-		add(v, ESPIMG_CHECK_FAIL, "", 0, "read", "io.read",
-		    "the file could not be read");
-		rc = (int)n;
-		goto out;
-	}
 	espimg_ptable_opts_init(&po);
 	po.md5 = true;
-	rc = espimg_ptable_parse(buf, (size_t)n, &po, v->o->file, &t, diags);
+	rc = espimg_ptable_parse(buf, n, &po, v->o->file, &t, diags);
 	add_diags(v, diags, 0, "", 0, fixed_check, "table");
 	if (rc == ESPIMG_ENOMEM || rc == ESPIMG_EINVAL)
 		goto out;
@@ -1254,20 +1268,13 @@ static int check_otadata(vctx *v, const espimg_source *src)
 {
 	size_t n = src->size < ESPIMG_OTADATA_MAX_SIZE ? (size_t)src->size
 						       : ESPIMG_OTADATA_MAX_SIZE;
-	uint8_t *buf = malloc(n ? n : 1);
-	int64_t got;
+	uint8_t *buf;
+	size_t got;
+	int rc = read_head(v, src, n, &buf, &got);
 
-	if (!buf)
-		return ESPIMG_ENOMEM;
-	got = read_some(src, 0, buf, n);
-	if (got < 0) {
-		v->r->unreadable = true;
-		add(v, ESPIMG_CHECK_FAIL, "", 0, "read", "io.read",
-		    "the file could not be read");
-		free(buf);
-		return (int)got;
-	}
-	check_otadata_blob(v, buf, (size_t)got, src->size, "", 0, 0);
+	if (rc)
+		return rc;
+	check_otadata_blob(v, buf, got, src->size, "", 0, 0);
 	free(buf);
 	return v->err;
 }
@@ -1348,9 +1355,7 @@ static int check_flash(vctx *v, const espimg_source *src)
 	fo.file = o->file;
 	rc = espimg_flash_locate(src, &fo, &fl, diags);
 	if (rc == ESPIMG_EIO) {
-		v->r->unreadable = true;
-		add(v, ESPIMG_CHECK_FAIL, "", 0, "read", "io.read",
-		    "the flash image could not be read");
+		read_failed(v, &v->r->unreadable, "", 0, "flash image");
 		goto out;
 	}
 	if (rc == ESPIMG_ETOOBIG) {
@@ -1476,9 +1481,8 @@ static int check_flash(vctx *v, const espimg_source *src)
 			      pt->size < EMPTY_PROBE ? pt->size : EMPTY_PROBE);
 		if (n < 0) {
 			rc = (int)n;
-			v->r->unreadable = true;
-			add(v, ESPIMG_CHECK_FAIL, pt->name, at, "read",
-			    "io.read", "the flash image could not be read");
+			read_failed(v, &v->r->unreadable, pt->name, at,
+				    "flash image");
 			goto out;
 		}
 		if (all_ff(probe, (size_t)n)) {
@@ -1520,9 +1524,8 @@ static int check_flash(vctx *v, const espimg_source *src)
 		n = avail ? read_some(src, oat, ota, want) : 0;
 		if (n < 0) {
 			rc = (int)n;
-			v->r->unreadable = true;
-			add(v, ESPIMG_CHECK_FAIL, otap->name, oat, "read",
-			    "io.read", "the flash image could not be read");
+			read_failed(v, &v->r->unreadable, otap->name, oat,
+				    "flash image");
 			goto out;
 		}
 		ota_at = oat;
@@ -1720,9 +1723,7 @@ int espimg_verify(const espimg_source *src, const espimg_verify_opts *opts,
 	default:
 		r->type = ESPIMG_CONTENT_UNKNOWN;
 		if (probe_unreadable(src)) {
-			r->unreadable = true;
-			add(&v, ESPIMG_CHECK_FAIL, "", 0, "read", "io.read",
-			    "the file could not be read");
+			read_failed(&v, &r->unreadable, "", 0, "file");
 			rc = ESPIMG_EIO;
 		} else if (!src->size) {
 			add(&v, ESPIMG_CHECK_FAIL, "", 0, "type",

@@ -48,13 +48,6 @@ static size_t nfailed(const espimg_verify_report *r)
 	return n;
 }
 
-static void hexstr(char *out, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-	out[2 * n] = '\0';
-}
-
 /* The name of the key that verified a check, or NULL. */
 static const char *key_name(const espimg_check *c,
 			    const char *const *key_names)
@@ -101,7 +94,7 @@ static void emit_check(espimg_emitter *e, const espimg_check *c,
 			espimg_emit_null(e);
 		espimg_emit_key(e, "key_digest");
 		if (c->has_key_digest) {
-			hexstr(h, c->key_digest, 32);
+			espimg_hex(h, c->key_digest, 32);
 			espimg_emit_str(e, h);
 		} else {
 			espimg_emit_null(e);
@@ -148,49 +141,15 @@ int espimg_verify_emit(const espimg_verify_report *r, const char *file,
 
 /* ------------------------------------------------------------ text */
 
-/* Characters shown escaped although well-formed UTF-8: C0 and C1
- * controls and the invisible ones that reorder or break a line. */
-static bool printable(uint32_t cp)
-{
-	if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
-		return false;
-	return !(cp == 0x061C || cp == 0x200E || cp == 0x200F ||
-		 (cp >= 0x2028 && cp <= 0x202E) ||
-		 (cp >= 0x2066 && cp <= 0x2069));
-}
-
-static void put_escaped(espimg_buf *b, const char *str)
-{
-	const uint8_t *s = (const uint8_t *)str;
-	size_t n = strlen(str), i = 0;
-
-	while (i < n) {
-		uint32_t cp = 0;
-		size_t len = espimg_utf8_seq(s + i, n - i, &cp);
-
-		if (len && cp == '\\') {
-			espimg_buf_append(b, "\\\\", 2);
-		} else if (len && printable(cp)) {
-			espimg_buf_append(b, s + i, len);
-		} else {
-			if (!len)
-				len = 1;
-			for (size_t k = 0; k < len; k++)
-				espimg_buf_printf(b, "\\x%02x", s[i + k]);
-		}
-		i += len;
-	}
-}
-
 static void put_line(espimg_buf *b, const espimg_check *c, const char *file,
 		     const char *const *key_names)
 {
 	const char *kn = key_name(c, key_names);
 
-	put_escaped(b, file);
+	espimg_buf_escaped(b, file, strlen(file));
 	espimg_buf_printf(b, ": %s ", espimg_check_status_name(c->status));
 	if (c->part[0]) {
-		put_escaped(b, c->part);
+		espimg_buf_escaped(b, c->part, strlen(c->part));
 		espimg_buf_printf(b, "@0x%" PRIx64 " ", c->offset);
 	}
 	espimg_buf_append(b, c->check, strlen(c->check));
@@ -201,14 +160,14 @@ static void put_line(espimg_buf *b, const espimg_check *c, const char *file,
 			espimg_buf_printf(b, "[%d]", c->sig_block);
 	}
 	espimg_buf_append(b, ": ", 2);
-	put_escaped(b, c->message);
+	espimg_buf_escaped(b, c->message, strlen(c->message));
 	/* The key and the block's key digest, unless the message says them
 	 * already. */
 	if (is_sig(c)) {
 		char h[65] = "";
 
 		if (c->has_key_digest)
-			hexstr(h, c->key_digest, 32);
+			espimg_hex(h, c->key_digest, 32);
 		if (kn && strstr(c->message, kn))
 			kn = NULL;
 		if (h[0] && strstr(c->message, h))
@@ -217,7 +176,7 @@ static void put_line(espimg_buf *b, const espimg_check *c, const char *file,
 			espimg_buf_append(b, " (", 2);
 			if (kn) {
 				espimg_buf_append(b, "key ", 4);
-				put_escaped(b, kn);
+				espimg_buf_escaped(b, kn, strlen(kn));
 			}
 			if (h[0])
 				espimg_buf_printf(b, "%sblock key digest %s",
@@ -245,7 +204,7 @@ int espimg_verify_text(const espimg_verify_report *r, const char *file,
 	for (size_t i = 0; i < r->nchecks; i++)
 		put_line(&b, &r->checks[i], file, key_names);
 	failed = nfailed(r);
-	put_escaped(&b, file);
+	espimg_buf_escaped(&b, file, strlen(file));
 	if (r->ok)
 		espimg_buf_append(&b, ": PASS", 6);
 	else if (r->unreadable)
@@ -255,7 +214,7 @@ int espimg_verify_text(const espimg_verify_report *r, const char *file,
 				  failed == 1 ? "" : "s");
 	if (r->boot[0]) {
 		espimg_buf_append(&b, ", boots ", 8);
-		put_escaped(&b, r->boot);
+		espimg_buf_escaped(&b, r->boot, strlen(r->boot));
 	}
 	espimg_buf_append(&b, "\n", 1);
 	*text = espimg_buf_finish(&b, len);
