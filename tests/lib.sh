@@ -8,6 +8,8 @@
 #                                # corpus and tool ($build/bin/TOOL)
 #   espimg_runner_args "$@"      # a conformance runner's arguments: sets
 #                                # keep (--keep) and filters (SUBSTRING...)
+#   espimg_tmpdir NAME           # sets tmp: a new scratch directory, removed
+#                                # on exit unless keep is 1
 #
 # A clean environment makes the runs independent of the caller's locale and
 # variables: only PATH, a UTF-8 C locale, BUILD, CORPUS, TMPDIR, JOBS and the
@@ -68,4 +70,20 @@ espimg_runner_args() {
 		*) filters+=("$a") ;;
 		esac
 	done
+}
+
+# Makes the scratch directory $TMPDIR/NAME.XXXXXX (TMPDIR default /tmp) and
+# sets tmp to it; TMPDIR is no longer exported to the tools run.  With
+# keep=1 (espimg_runner_args --keep) the directory stays and its path is
+# printed on stderr, otherwise it is removed on exit.  An interrupt exits
+# with 130 (through the exit trap).
+espimg_tmpdir() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") || exit 2
+	export -n TMPDIR 2>/dev/null
+	if ((keep)); then
+		echo "conformance: keeping $tmp" >&2
+	else
+		trap 'rm -rf -- "$tmp"' EXIT
+	fi
+	trap 'exit 130' INT TERM
 }

@@ -88,14 +88,7 @@ if [[ ! -x $tool ]] || ! "$tool" --help 2>&1 | grep -q -- '--elf'; then
 	exit 0
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/espimg-conf-elf.XXXXXX") || exit 2
-export -n TMPDIR 2>/dev/null
-if ((keep)); then
-	echo "conformance: keeping $tmp" >&2
-else
-	trap 'rm -rf -- "$tmp"' EXIT
-fi
-trap 'exit 130' INT TERM
+espimg_tmpdir espimg-conf-elf
 
 # --- Run the tool and readelf ---------------------------------------------------
 # Writes one tab-separated line per image for the checker below:

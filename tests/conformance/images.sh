@@ -94,14 +94,7 @@ if [[ ! -x $tool ]] || ! "$tool" --help 2>&1 | grep -q 'esptool'; then
 	exit 0
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/espimg-conf-img.XXXXXX") || exit 2
-export -n TMPDIR 2>/dev/null
-if ((keep)); then
-	echo "conformance: keeping $tmp" >&2
-else
-	trap 'rm -rf -- "$tmp"' EXIT
-fi
-trap 'exit 130' INT TERM
+espimg_tmpdir espimg-conf-img
 
 # --- REPORTED ERRORS ------------------------------------------------------------
 # Images esptool 5.3.1 accepts (exit 0, it only prints "invalid" or a warning)

@@ -68,14 +68,7 @@ if ! command -v python3 >/dev/null; then
 	exit 2
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/espimg-conf.XXXXXX") || exit 2
-export -n TMPDIR 2>/dev/null
-if ((keep)); then
-	echo "conformance: keeping $tmp" >&2
-else
-	trap 'rm -rf -- "$tmp"' EXIT
-fi
-trap 'exit 130' INT TERM
+espimg_tmpdir espimg-conf
 
 # The runner proper: Python, for the JSON.
 python3 - "$tool" "$odir" "$tmp" "${filters[@]}" <<'PY'

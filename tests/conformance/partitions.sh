@@ -52,14 +52,7 @@ if [[ ! -x $tool ]]; then
 	exit 2
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/espimg-conf.XXXXXX") || exit 2
-export -n TMPDIR 2>/dev/null
-if ((keep)); then
-	echo "conformance: keeping $tmp" >&2
-else
-	trap 'rm -rf -- "$tmp"' EXIT
-fi
-trap 'exit 130' INT TERM
+espimg_tmpdir espimg-conf
 outdir=$tmp/out
 mkdir -- "$outdir" || exit 2
 errf=$tmp/stderr

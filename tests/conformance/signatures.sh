@@ -105,14 +105,7 @@ else
 	echo "conformance: ESPSECURE not set: the espsecure checks (verify-signature, digest-sbv2-public-key) are skipped"
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/espimg-conf-sig.XXXXXX") || exit 2
-export -n TMPDIR 2>/dev/null
-if ((keep)); then
-	echo "conformance: keeping $tmp" >&2
-else
-	trap 'rm -rf -- "$tmp"' EXIT
-fi
-trap 'exit 130' INT TERM
+espimg_tmpdir espimg-conf-sig
 
 passed=0 failed=0 skipped=0
 es_digest=0 es_accept=0 es_reject=0 # espsecure's agreements, for the record
