@@ -34,6 +34,7 @@ AIM_ESPTOOL=50
 AIM_SHA=1.3
 
 die() { echo "bench/image: $*" >&2; exit 2; }
+. bench/lib.sh # median_s (3 warm-up runs here), cpu_s, peak_kb, fmt_mib
 
 [ -x "$BIN" ] || die "$BIN not found; run 'make' first"
 [ -x "$MKIMAGE" ] || die "$MKIMAGE not found; run 'make synth' first"
@@ -108,56 +109,7 @@ if [ ${#speed[@]} -eq 0 ]; then
 fi
 
 # ------------------------------------------------------------ helpers
-if [ -n "${EPOCHREALTIME:-}" ]; then
-	now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }
-else
-	now_us() { echo $(($(date +%s%N) / 1000)); }
-fi
-
-# median_s RUNS CMD... : median wall time of one run of CMD, in seconds.
-# Exit codes are ignored (an image with findings exits 1); stdout and
-# stderr go to /dev/null. hyperfine runs 3 warm-up rounds first.
-median_s() {
-	local runs=$1; shift
-	if command -v hyperfine >/dev/null 2>&1; then
-		local a q=""
-		for a in "$@"; do q+=" $(printf '%q' "$a")"; done
-		hyperfine -N -i --style none --warmup 3 --runs "$runs" \
-			--export-json "$tmp/hf.json" "${q# }" >/dev/null 2>&1 ||
-			die "hyperfine failed on:$q"
-		grep -o '"median": *[0-9.eE+-]*' "$tmp/hf.json" | head -n 1 |
-			awk -F: '{ printf "%.9f\n", $2 + 0 }'
-		# mean user + system CPU time, for cpu_s
-		grep -o '"\(user\|system\)": *[0-9.eE+-]*' "$tmp/hf.json" |
-			awk -F: '{ t += $2 } END { printf "%.9f\n", t }' >"$tmp/cpu"
-	else
-		: >"$tmp/cpu"
-		local i t0 t1
-		for ((i = 0; i < 3; i++)); do "$@" >/dev/null 2>&1 || true; done
-		for ((i = 0; i < runs; i++)); do
-			t0=$(now_us)
-			"$@" >/dev/null 2>&1 || true
-			t1=$(now_us)
-			echo $((t1 - t0))
-		done | sort -n | awk '{ t[NR] = $1 }
-			END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
-			      printf "%.9f\n", m / 1e6 }'
-	fi
-}
-
-# cpu_s: the CPU time (user + system, mean) of the last median_s, in
-# seconds; empty without hyperfine. Less sensitive than wall time to other
-# load on the machine.
-cpu_s() { cat "$tmp/cpu"; }
-
-# peak_kb CMD... : peak resident set size in KiB (GNU time %M)
-peak_kb() {
-	/usr/bin/time -f %M -o "$tmp/rss" "$@" >/dev/null 2>&1 || true
-	tail -n 1 "$tmp/rss"
-}
-
 fmt_ms() { awk -v s="$1" 'BEGIN { printf "%.2f ms", s * 1000 }'; }
-fmt_mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 fmt_size() {
 	awk -v b="$1" 'BEGIN {
 		if (b >= 1048576) printf "%.1f MiB", b / 1048576
@@ -210,9 +162,9 @@ for f in "${speed[@]}"; do
 	name=$(basename "$f")
 	[ ${#name} -gt 24 ] && name="...${name: -21}"
 	label="$name, $(fmt_size "$(wc -c <"$f")")"
-	ours=$(median_s "$RUNS" "$BIN" --format esptool "$f")
+	ours=$(median_s 3 "$RUNS" "$BIN" --format esptool "$f")
 	if [ $have_ref = 1 ]; then
-		theirs=$(median_s "$REF_RUNS" "${ref[@]}" image-info "$f")
+		theirs=$(median_s 3 "$REF_RUNS" "${ref[@]}" image-info "$f")
 		x=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.0f", b / a }')
 		judge "$([ "$x" -ge $AIM_ESPTOOL ] && echo 1 || echo 0)"
 		row "$label" "$(fmt_ms "$ours")" "$(fmt_ms "$theirs")" \
@@ -225,9 +177,9 @@ done
 # ------------------------------------------------------------ sha256
 # The same 16 MiB file, page cache warm (3 warm-up runs each): a full
 # description (text, to /dev/null) against a bare digest of its bytes.
-ours=$(median_s "$SHA_RUNS" "$BIN" "$large")
+ours=$(median_s 3 "$SHA_RUNS" "$BIN" "$large")
 ours_cpu=$(cpu_s)
-theirs=$(median_s "$SHA_RUNS" openssl dgst -sha256 "$large")
+theirs=$(median_s 3 "$SHA_RUNS" openssl dgst -sha256 "$large")
 theirs_cpu=$(cpu_s)
 x=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", a / b }')
 judge "$(awk -v x="$x" -v a="$AIM_SHA" 'BEGIN { print (x <= a) ? 1 : 0 }')"
@@ -240,8 +192,8 @@ fi
 # What starting openssl costs by itself (a 0-byte file): part of its time
 # above that no amount of hashing speed changes.
 : >"$tmp/empty"
-row "  start-up (empty input)" "$(fmt_ms "$(median_s "$SHA_RUNS" "$BIN" -q "$tmp/empty")")" \
-	"$(fmt_ms "$(median_s "$SHA_RUNS" openssl dgst -sha256 "$tmp/empty")")" "" ""
+row "  start-up (empty input)" "$(fmt_ms "$(median_s 3 "$SHA_RUNS" "$BIN" -q "$tmp/empty")")" \
+	"$(fmt_ms "$(median_s 3 "$SHA_RUNS" openssl dgst -sha256 "$tmp/empty")")" "" ""
 row "  throughput" \
 	"$(awk -v s="$ours" -v b="$large_size" 'BEGIN { printf "%.0f MiB/s", b / s / 1048576 }')" \
 	"$(awk -v s="$theirs" -v b="$large_size" 'BEGIN { printf "%.0f MiB/s", b / s / 1048576 }')" "" ""

@@ -26,6 +26,7 @@ KEY_EC=tests/keys/p256
 AIM_SHA=1.3
 
 die() { echo "bench/verify: $*" >&2; exit 2; }
+. bench/lib.sh # median_s (1 warm-up run here), cpu_s, peak_kb, fmt_mib
 
 [ -x "$BIN" ] || die "$BIN not found; run 'make' first"
 [ -x "$MKIMAGE" ] || die "$MKIMAGE not found; run 'make synth' first"
@@ -74,46 +75,6 @@ failed=$(grep -c ': FAIL$\|: FAIL (' "$tmp/out" || true)
 cmp -s "$tmp/serial" "$tmp/parallel" || die "-j 2 output differs from -j 1"
 
 # ------------------------------------------------------------ helpers
-if [ -n "${EPOCHREALTIME:-}" ]; then
-	now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }
-else
-	now_us() { echo $(($(date +%s%N) / 1000)); }
-fi
-
-# median_s CMD... : median wall time of RUNS runs (after one warm-up), in
-# seconds; output and exit status ignored.
-median_s() {
-	if command -v hyperfine >/dev/null 2>&1; then
-		local a q=""
-		for a in "$@"; do q+=" $(printf '%q' "$a")"; done
-		hyperfine -N -i --style none --warmup 1 --runs "$RUNS" \
-			--export-json "$tmp/hf.json" "${q# }" >/dev/null 2>&1 ||
-			die "hyperfine failed"
-		grep -o '"median": *[0-9.eE+-]*' "$tmp/hf.json" | head -n 1 |
-			awk -F: '{ printf "%.6f\n", $2 + 0 }'
-		# mean user + system CPU time, for cpu_s
-		grep -o '"\(user\|system\)": *[0-9.eE+-]*' "$tmp/hf.json" |
-			awk -F: '{ t += $2 } END { printf "%.6f\n", t }' >"$tmp/cpu"
-	else
-		: >"$tmp/cpu"
-		local i t0 t1
-		"$@" >/dev/null 2>&1 || true
-		for ((i = 0; i < RUNS; i++)); do
-			t0=$(now_us)
-			"$@" >/dev/null 2>&1 || true
-			t1=$(now_us)
-			echo $((t1 - t0))
-		done | sort -n | awk '{ t[NR] = $1 }
-			END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
-			      printf "%.6f\n", m / 1e6 }'
-	fi
-}
-
-# cpu_s: the CPU time (user + system, mean) of the last median_s, in
-# seconds; empty without hyperfine.  Less disturbed than wall time when
-# other jobs share the machine.
-cpu_s() { cat "$tmp/cpu"; }
-
 fmt_ms() { awk -v s="$1" 'BEGIN { printf "%.0f ms", s * 1000 }'; }
 row() { printf '%-40s %-10s %-10s %-22s %s\n' "$@"; }
 
@@ -125,9 +86,9 @@ echo
 row "measure" "ours" "openssl" "ratio / aim" "verdict"
 row "----------------------------------------" "----------" "----------" "----------------------" "-------"
 
-ours=$(median_s "$BIN" "${keys[@]}" "${files[@]}")
+ours=$(median_s 1 "$RUNS" "$BIN" "${keys[@]}" "${files[@]}")
 ours_cpu=$(cpu_s)
-theirs=$(median_s openssl dgst -sha256 "${files[@]}")
+theirs=$(median_s 1 "$RUNS" openssl dgst -sha256 "${files[@]}")
 theirs_cpu=$(cpu_s)
 x=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", a / b }')
 ok=$(awk -v x="$x" -v a="$AIM_SHA" 'BEGIN { print (x <= a) ? 1 : 0 }')
@@ -139,7 +100,7 @@ if [ -n "$ours_cpu" ] && [ -n "$theirs_cpu" ]; then
 	row "  CPU time (user+sys, mean)" "$(fmt_ms "$ours_cpu")" "$(fmt_ms "$theirs_cpu")" \
 		"$(awk -v a="$ours_cpu" -v b="$theirs_cpu" 'BEGIN { printf "%.2fx openssl", a / b }')" ""
 fi
-par=$(median_s "$BIN" -j 2 "${keys[@]}" "${files[@]}")
+par=$(median_s 1 "$RUNS" "$BIN" -j 2 "${keys[@]}" "${files[@]}")
 row "$N images, one run, -j 2" "$(fmt_ms "$par")" "-" \
 	"$(awk -v a="$ours" -v b="$par" 'BEGIN { printf "%.2fx the -j 1 speed", a / b }')" ""
 row "  throughput, -j 1" \
@@ -148,14 +109,11 @@ row "  throughput, -j 1" \
 
 if [ -x /usr/bin/time ]; then
 	for j in 1 2; do
-		/usr/bin/time -v -o "$tmp/time" "$BIN" -j $j "${keys[@]}" "${files[@]}" \
-			>/dev/null 2>&1 || true
-		kb=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$tmp/time")
-		row "  peak RSS, -j $j" "$(awk -v k="$kb" 'BEGIN { printf "%.1f MiB", k / 1024 }')" "-" "" ""
+		kb=$(peak_kb "$BIN" -j $j "${keys[@]}" "${files[@]}")
+		row "  peak RSS, -j $j" "$(fmt_mib "$kb")" "-" "" ""
 	done
-	/usr/bin/time -v -o "$tmp/time" openssl dgst -sha256 "${files[@]}" >/dev/null 2>&1 || true
-	kb=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$tmp/time")
-	row "  peak RSS, openssl" "-" "$(awk -v k="$kb" 'BEGIN { printf "%.1f MiB", k / 1024 }')" "" ""
+	kb=$(peak_kb openssl dgst -sha256 "${files[@]}")
+	row "  peak RSS, openssl" "-" "$(fmt_mib "$kb")" "" ""
 else
 	row "  peak RSS" "n/a" "-" "no /usr/bin/time" "SKIP"
 fi
