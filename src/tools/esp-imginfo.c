@@ -14,7 +14,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -32,14 +31,11 @@
 /* How many leading bytes decide whether the input is Intel HEX. */
 #define SNIFF_LEN 64
 
-enum {
-	OPT_FORMAT = 1, OPT_CHIP, OPT_OFFSET, OPT_EXTRACT, OPT_ELF, OPT_QUIET,
-	OPT_HELP, OPT_VERSION,
-};
+enum { OPT_CHIP = 1, OPT_OFFSET, OPT_EXTRACT, OPT_ELF };
 
 static const struct tool_option options[] = {
-	{ OPT_FORMAT, 0, "format", TOOL_ARG, "text|json|yaml|esptool",
-	  "output format (default text)", NULL, NULL },
+	TOOL_OPTION_FORMAT("text|json|yaml|esptool",
+			   "output format (default text)"),
 	{ OPT_CHIP, 0, "chip", TOOL_ARG, "CHIP",
 	  "decode as this chip (esp32, esp32c3, ...), not the header's", NULL,
 	  NULL },
@@ -49,13 +45,9 @@ static const struct tool_option options[] = {
 	  "write each segment and segments.json into DIR", NULL, NULL },
 	{ OPT_ELF, 0, "elf", TOOL_ARG, "OUT",
 	  "write the image as an ELF32 file to OUT", NULL, NULL },
-	{ OPT_QUIET, 'q', "quiet", TOOL_NOARG, NULL,
-	  "no description, no warnings: errors and exit status only", NULL,
-	  NULL },
-	{ OPT_HELP, 'h', "help", TOOL_NOARG, NULL, "show this help", NULL, NULL },
-	{ OPT_VERSION, 'V', "version", TOOL_NOARG, NULL, "show the version",
-	  NULL, NULL },
-	{ 0, 0, NULL, TOOL_NOARG, NULL, NULL, NULL, NULL },
+	TOOL_OPTION_QUIET("no description, no warnings: errors and exit "
+			  "status only"),
+	TOOL_OPTIONS_END,
 };
 
 static const struct tool_spec spec = {
@@ -71,14 +63,13 @@ static const struct tool_spec spec = {
 };
 
 struct run {
+	struct tool_common common; /* --format text|json|yaml, -q, -h, -V */
 	bool esptool;           /* --format esptool */
-	espimg_format format;
 	const espimg_chip *chip;
 	uint64_t offset;
 	bool offset_set;
 	const char *extract_dir;
 	const char *elf_out;
-	bool quiet, help, version;
 	bool text;              /* --format text: espimg_image_text per image */
 	size_t ntext;           /* descriptions printed so far */
 	bool text_nomem;        /* one could not be made */
@@ -88,12 +79,6 @@ struct run {
 
 /* ------------------------------------------------------------ options */
 
-static void list_chips(FILE *f)
-{
-	for (size_t i = 0; i < espimg_chip_count(); i++)
-		fprintf(f, "%s%s", i ? " " : "", espimg_chip_at(i)->key);
-}
-
 static int on_option(void *ctx, const struct tool_option *opt,
 		     const char *value)
 {
@@ -101,31 +86,13 @@ static int on_option(void *ctx, const struct tool_option *opt,
 	int64_t v;
 
 	switch (opt->id) {
-	case OPT_FORMAT:
-		if (!strcmp(value, "esptool")) {
-			run->esptool = true;
+	case TOOL_OPT_FORMAT:
+		run->esptool = !strcmp(value, "esptool");
+		if (run->esptool)
 			return 0;
-		}
-		run->esptool = false;
-		if (espimg_format_parse(value, &run->format))
-			return tool_usage_error(&spec, "format '%s' is not text, "
-						"json, yaml or esptool", value);
-		return 0;
+		break;
 	case OPT_CHIP:
-		/* "auto" is esptool's spelling of "from the header". */
-		if (!strcmp(value, "auto")) {
-			run->chip = NULL;
-			return 0;
-		}
-		run->chip = espimg_chip_by_key(value);
-		if (!run->chip) {
-			fprintf(stderr, "%s: error: unknown chip '%s'; known: ",
-				spec.name, value);
-			list_chips(stderr);
-			fprintf(stderr, "\nTry '%s --help'.\n", spec.name);
-			return TOOL_EXIT_USAGE;
-		}
-		return 0;
+		return tool_parse_chip(&spec, value, &run->chip);
 	case OPT_OFFSET:
 		if (espimg_ptable_parse_int(value, &v) || v < 0)
 			return tool_usage_error(&spec, "offset '%s' is not a "
@@ -145,17 +112,8 @@ static int on_option(void *ctx, const struct tool_option *opt,
 			return tool_usage_error(&spec, "--elf needs a file name");
 		run->elf_out = value;
 		return 0;
-	case OPT_QUIET:
-		run->quiet = true;
-		return 0;
-	case OPT_HELP:
-		run->help = true;
-		return 0;
-	case OPT_VERSION:
-		run->version = true;
-		return 0;
 	}
-	return 0;
+	return tool_common_option(&spec, &run->common, opt, value);
 }
 
 /* ------------------------------------------------------------ input */
@@ -192,7 +150,7 @@ static int run_read_at(void *ctx, uint64_t offset, void *buf, size_t len,
 /* Prints this image's findings and clears the list for the next one. */
 static void flush_diags(struct run *run)
 {
-	tool_print_diags(spec.name, run->diags, run->quiet);
+	tool_print_diags(spec.name, run->diags, run->common.quiet);
 }
 
 /* The status of one image: 0 valid, 1 invalid, 2 unreadable, 3 internal. */
@@ -217,39 +175,6 @@ static int stdout_write(const void *buf, size_t len)
 	return fwrite(buf, 1, len, stdout) == len ? 0 : -1;
 }
 
-/* Creates dir and its missing parents. Returns 0 or -1 with errno set. */
-static int make_dirs(const char *dir)
-{
-	char *copy = strdup(dir);
-	int r = 0;
-
-	if (!copy)
-		return -1;
-	for (char *p = copy + 1; !r; p++) {
-		char c = *p;
-
-		if (c && c != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0777) && errno != EEXIST)
-			r = -1;
-		*p = c;
-		if (!c)
-			break;
-	}
-	if (!r) {
-		struct stat st;
-		if (stat(dir, &st))
-			r = -1;
-		else if (!S_ISDIR(st.st_mode)) {
-			errno = ENOTDIR;
-			r = -1;
-		}
-	}
-	free(copy);
-	return r;
-}
-
 /* Reads n bytes at offset of the source into a new buffer. */
 static int read_range(const espimg_source *src, uint64_t offset, size_t n,
 		      uint8_t **out)
@@ -271,33 +196,6 @@ static int read_range(const espimg_source *src, uint64_t offset, size_t n,
 	return 0;
 }
 
-/* A growing memory buffer written through tool's espimg_write_fn. */
-struct membuf {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static int buf_write(void *ctx, const void *data, size_t len)
-{
-	struct membuf *b = ctx;
-
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		uint8_t *p;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
 /* The file name of segment i: segNN_AAAAAAAA.bin (index, load address). */
 #define SEG_NAME_MAX 48
 static void seg_name(char name[SEG_NAME_MAX], size_t i, uint32_t addr)
@@ -311,7 +209,7 @@ static int extract_segments(struct run *run, const struct tool_input *in,
 			    const espimg_source *src, const espimg_image *img)
 {
 	const char *dir = run->extract_dir;
-	struct membuf json = { NULL, 0, 0 };
+	struct tool_buf json = { NULL, 0, 0 };
 	size_t dlen = strlen(dir);
 	size_t cap = dlen + 1 + SEG_NAME_MAX;
 	char *path = malloc(cap);
@@ -319,11 +217,9 @@ static int extract_segments(struct run *run, const struct tool_input *in,
 	espimg_emitter *e = NULL;
 	int status = TOOL_EXIT_OK, r;
 
-	if (!path) {
-		tool_error(spec.name, "out of memory");
-		return TOOL_EXIT_INTERNAL;
-	}
-	if (make_dirs(dir)) {
+	if (!path)
+		return tool_nomem(spec.name);
+	if (tool_make_dirs(dir)) {
 		tool_error(spec.name, "%s: error: cannot create directory: %s", dir,
 			   strerror(errno));
 		free(path);
@@ -354,18 +250,14 @@ static int extract_segments(struct run *run, const struct tool_input *in,
 	if (status)
 		goto done;
 
-	e = espimg_emit_new(ESPIMG_FORMAT_JSON, buf_write, &json);
+	e = espimg_emit_new(ESPIMG_FORMAT_JSON, tool_buf_write, &json);
 	if (!e) {
 		status = TOOL_EXIT_INTERNAL;
 		goto done;
 	}
 	espimg_emit_begin_doc(e, "espimg.segments/1");
 	espimg_emit_kv_str(e, "file", in->name);
-	espimg_emit_key(e, "chip");
-	if (img->chip)
-		espimg_emit_str(e, img->chip->key);
-	else
-		espimg_emit_null(e);
+	tool_kv_str_or_null(e, "chip", img->chip ? img->chip->key : NULL);
 	espimg_emit_kv_uint(e, "entry", img->entry_addr);
 	espimg_emit_kv_hex(e, "entry_hex", img->entry_addr);
 	espimg_emit_key(e, "segments");
@@ -459,7 +351,7 @@ static int print_esptool(struct run *run, const espimg_image *img,
 
 	if (r == ESPIMG_ENOMEM || (r && !text))
 		return r;
-	if (!run->quiet && len)
+	if (!run->common.quiet && len)
 		stdout_write(text, len);
 	free(text);
 	return r;
@@ -493,10 +385,8 @@ static int describe(struct run *run, const struct tool_input *in,
 	flush_diags(run);
 	if (run->esptool) {
 		int er = print_esptool(run, img, size_line, detected_line);
-		if (er == ESPIMG_ENOMEM) {
-			tool_error(spec.name, "out of memory");
-			status = TOOL_EXIT_INTERNAL;
-		}
+		if (er == ESPIMG_ENOMEM)
+			status = tool_nomem(spec.name);
 		if (esptool_r)
 			*esptool_r = er;
 	} else if (run->text) {
@@ -561,11 +451,6 @@ static bool detect_failed(const struct run *run)
 	return false;
 }
 
-static int worst(int a, int b)
-{
-	return a > b ? a : b;
-}
-
 /* Intel HEX: every contiguous run is described as an image at its flash
  * address, as esptool 5.x splits a merged HEX file.  A run that is not an
  * image (a partition table) is reported like any other non-image. */
@@ -611,7 +496,7 @@ static int describe_hex(struct run *run, struct tool_input *in)
 		espimg_ihex_free(hex);
 		return TOOL_EXIT_USAGE;
 	}
-	if (run->esptool && n > 1 && !run->quiet)
+	if (run->esptool && n > 1 && !run->common.quiet)
 		printf("Merged binary image detected. Processing each file "
 		       "individually.\n");
 	for (size_t i = 0; i < n; i++) {
@@ -621,7 +506,7 @@ static int describe_hex(struct run *run, struct tool_input *in)
 		const espimg_chip *found = NULL;
 		int er = ESPIMG_OK, st;
 
-		if (run->esptool && n > 1 && !run->quiet) {
+		if (run->esptool && n > 1 && !run->common.quiet) {
 			char line[128];
 			int w = snprintf(line, sizeof(line),
 					 "Processing file %zu/%zu, offset: 0x%" PRIx32
@@ -655,7 +540,7 @@ static int describe_hex(struct run *run, struct tool_input *in)
 		st = describe(run, in, &src, hr->address, hr->address,
 			      run->esptool ? chip : run->chip, n == 1,
 			      i == 0 && !run->chip, &er, &found);
-		status = worst(status, st);
+		status = tool_worst(status, st);
 		if (i == 0 && !chip)
 			chip = found;
 		/* esptool goes on after a run it cannot even recognise (bad
@@ -705,20 +590,17 @@ int main(int argc, char **argv)
 	struct run run = { 0 };
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
 	int npos = 0, status = TOOL_EXIT_OK, r;
+	bool describing;
 
 	run.diags = espimg_diag_list_new();
-	if (!pos || !run.diags) {
-		tool_error(spec.name, "out of memory");
-		return TOOL_EXIT_INTERNAL;
-	}
+	if (!pos || !run.diags)
+		return tool_nomem(spec.name);
 	/* SHA-256 needs no OpenSSL configuration; reading it costs a
 	 * millisecond a run. */
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 
 	status = tool_parse_args(&spec, argc, argv, on_option, &run, pos, &npos);
-	if (status)
-		goto done;
-	if (tool_help_or_version(&spec, run.help, run.version))
+	if (status || tool_help_or_version(&spec, &run.common))
 		goto done;
 	if (npos < 1) {
 		status = tool_usage_error(&spec, "no FILE given");
@@ -731,7 +613,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (run.elf_out && !strcmp(run.elf_out, "-")) {
-		if (!run.quiet) {
+		if (!run.common.quiet) {
 			status = tool_usage_error(&spec, "--elf - and the description "
 						  "would both write to standard "
 						  "output (add -q)");
@@ -744,35 +626,35 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (!run.quiet && !run.esptool && run.format == ESPIMG_FORMAT_TEXT) {
+	/* -q describes nothing; --format esptool prints as it goes. */
+	describing = !run.common.quiet && !run.esptool;
+	if (describing && run.common.format == ESPIMG_FORMAT_TEXT) {
 		run.text = true;
-	} else if (!run.quiet && !run.esptool) {
-		run.em = espimg_emit_new(run.format, tool_file_write, stdout);
+	} else if (describing) {
+		run.em = tool_doc_begin(run.common.format, "espimg.image/1");
 		if (!run.em) {
-			tool_error(spec.name, "out of memory");
-			status = TOOL_EXIT_INTERNAL;
+			status = tool_nomem(spec.name);
 			goto done;
 		}
-		espimg_emit_begin_doc(run.em, "espimg.image/1");
 		espimg_emit_key(run.em, "images");
 		espimg_emit_begin_list(run.em);
 	}
 	for (int i = 0; i < npos; i++)
-		status = worst(status, describe_file(&run, pos[i]));
+		status = tool_worst(status, describe_file(&run, pos[i]));
 	if (run.text_nomem)
-		status = worst(status, TOOL_EXIT_INTERNAL);
+		status = tool_worst(status, TOOL_EXIT_INTERNAL);
 	if (run.em) {
 		espimg_emit_end_list(run.em);
 		r = espimg_emit_end_doc(run.em);
 		if (r && r != ESPIMG_EIO) {
 			tool_error(spec.name, "output: %s", espimg_strerror(r));
-			status = worst(status, TOOL_EXIT_INTERNAL);
+			status = tool_worst(status, TOOL_EXIT_INTERNAL);
 		}
 	}
 	if (fflush(stdout) || ferror(stdout)) {
 		tool_error(spec.name, "standard output: error: %s",
 			   strerror(errno));
-		status = worst(status, TOOL_EXIT_USAGE);
+		status = tool_worst(status, TOOL_EXIT_USAGE);
 	}
 
 done:

@@ -27,10 +27,7 @@
 /* Largest key file: a PEM RSA-3072 private key is about 2.5 KB. */
 #define KEY_LIMIT (64u << 10)
 
-enum {
-	OPT_KEY = 1, OPT_APPEND, OPT_V1, OPT_DIGEST, OPT_OUTPUT, OPT_FORMAT,
-	OPT_QUIET, OPT_HELP, OPT_VERSION,
-};
+enum { OPT_KEY = 1, OPT_APPEND, OPT_V1, OPT_DIGEST };
 
 static const struct tool_option options[] = {
 	{ OPT_KEY, 0, "key", TOOL_ARG, "PRIV.pem",
@@ -45,17 +42,12 @@ static const struct tool_option options[] = {
 	{ OPT_DIGEST, 0, "digest", TOOL_ARG, "KEY.pem",
 	  "print the eFuse key digest of KEY (repeatable)", NULL,
 	  NULL },
-	{ OPT_OUTPUT, 'o', "output", TOOL_ARG, "OUT",
-	  "the signed image (or the digest) goes to OUT; - = stdout", NULL,
-	  NULL },
-	{ OPT_FORMAT, 0, "format", TOOL_ARG, "text|json|yaml",
-	  "summary format (default text)", NULL, NULL },
-	{ OPT_QUIET, 'q', "quiet", TOOL_NOARG, NULL,
-	  "no summary, no warnings: errors and exit status only", NULL, NULL },
-	{ OPT_HELP, 'h', "help", TOOL_NOARG, NULL, "show this help", NULL, NULL },
-	{ OPT_VERSION, 'V', "version", TOOL_NOARG, NULL, "show the version",
-	  NULL, NULL },
-	{ 0, 0, NULL, TOOL_NOARG, NULL, NULL, NULL, NULL },
+	TOOL_OPTION_OUTPUT("the signed image (or the digest) goes to OUT; "
+			   "- = stdout"),
+	TOOL_OPTION_FORMAT("text|json|yaml", "summary format (default text)"),
+	TOOL_OPTION_QUIET("no summary, no warnings: errors and exit status "
+			  "only"),
+	TOOL_OPTIONS_END,
 };
 
 static const struct tool_spec spec = {
@@ -80,9 +72,9 @@ struct run {
 	size_t nkeys;
 	const char **digests;   /* --digest, in order */
 	size_t ndigests;
-	const char *out_path, *in_path;
-	bool append, v1, quiet, help, version, format_set;
-	espimg_format format;
+	const char *in_path;
+	bool append, v1;
+	struct tool_common common; /* -o, --format, -q, -h, -V */
 	espimg_diag_list *diags;
 };
 
@@ -132,28 +124,8 @@ static int on_option(void *ctx, const struct tool_option *opt,
 			return tool_usage_error(&spec, "--digest needs a file name");
 		run->digests[run->ndigests++] = value;
 		return 0;
-	case OPT_OUTPUT:
-		if (!*value)
-			return tool_usage_error(&spec, "-o needs a file name");
-		run->out_path = value;
-		return 0;
-	case OPT_FORMAT:
-		if (espimg_format_parse(value, &run->format))
-			return tool_usage_error(&spec, "format '%s' is not text, "
-						"json or yaml", value);
-		run->format_set = true;
-		return 0;
-	case OPT_QUIET:
-		run->quiet = true;
-		return 0;
-	case OPT_HELP:
-		run->help = true;
-		return 0;
-	case OPT_VERSION:
-		run->version = true;
-		return 0;
 	}
-	return 0;
+	return tool_common_option(&spec, &run->common, opt, value);
 }
 
 /* Whether two paths name the same existing file. */
@@ -181,7 +153,7 @@ static int check_usage(struct run *run, char **pos, int npos)
 		if (npos)
 			return tool_usage_error(&spec, "--digest takes no IN "
 						"('%s')", pos[0]);
-		if (run->out_path && run->ndigests > 1)
+		if (run->common.output && run->ndigests > 1)
 			return tool_usage_error(&spec, "-o writes one 32-byte digest: "
 						"give one --digest with it");
 		run->mode = MODE_DIGEST;
@@ -206,15 +178,14 @@ static int check_usage(struct run *run, char **pos, int npos)
 		if (npos > 1)
 			return tool_usage_error(&spec, "one IN at a time ('%s' "
 						"and '%s' given)", pos[0], pos[1]);
-		if (!run->out_path)
+		if (!run->common.output)
 			return tool_usage_error(&spec, "no -o OUT given (it may be "
 						"IN itself, replaced atomically)");
 		run->in_path = pos[0];
 		run->mode = run->v1 ? MODE_V1 : MODE_V2;
 	}
-	if (run->out_path && !strcmp(run->out_path, "-") && run->format_set)
-		return tool_usage_error(&spec, "--format and -o - would both "
-					"write to standard output");
+	if (tool_check_output(&spec, &run->common))
+		return TOOL_EXIT_USAGE;
 	if (run->in_path && !strcmp(run->in_path, "-"))
 		stdin_uses++;
 	for (size_t i = 0; i < run->nkeys + run->ndigests; i++) {
@@ -223,14 +194,15 @@ static int check_usage(struct run *run, char **pos, int npos)
 
 		if (!strcmp(k, "-"))
 			stdin_uses++;
-		else if (run->out_path && same_file(run->out_path, k))
+		else if (run->common.output && same_file(run->common.output, k))
 			return tool_usage_error(&spec, "-o %s would overwrite the "
-						"key %s", run->out_path, k);
+						"key %s", run->common.output,
+						k);
 	}
 	if (stdin_uses > 1)
 		return tool_usage_error(&spec, "standard input ('-') can be read "
 					"once only");
-	if (run->out_path && !strcmp(run->out_path, "-") &&
+	if (run->common.output && !strcmp(run->common.output, "-") &&
 	    isatty(STDOUT_FILENO)) {
 		tool_error(spec.name, "not writing binary data to a terminal: "
 			   "name an OUT file");
@@ -250,21 +222,6 @@ static void hex(const uint8_t *b, size_t n, char *out)
 		out[2 * i + 1] = digits[b[i] & 15];
 	}
 	out[2 * n] = '\0';
-}
-
-/* Moves the library's findings in `from` to the run's list, naming the
- * file they are about when the library did not. */
-static void move_diags(struct run *run, espimg_diag_list *from,
-		       const char *file)
-{
-	for (size_t i = 0; i < espimg_diag_count(from); i++) {
-		const espimg_diag *d = espimg_diag_get(from, i);
-
-		espimg_diag_add(run->diags, d->severity, d->code,
-				d->file ? d->file : file, d->line, d->column,
-				d->offset, "%s", d->message);
-	}
-	espimg_diag_clear(from);
 }
 
 /* Exit status for a library error code from signing or key loading: the
@@ -348,7 +305,7 @@ static int load_key(struct run *run, const char *path, struct keyfile *kf,
 	/* The buffer may hold private key material. */
 	OPENSSL_cleanse(data, len);
 	free(data);
-	move_diags(run, tmp, kf->name);
+	tool_diags_move(run->diags, tmp, kf->name, 0);
 	if (r) {
 		if (espimg_diag_errors(run->diags) == before)
 			espimg_diag_add(run->diags, ESPIMG_SEV_ERROR, "key.format",
@@ -394,67 +351,17 @@ static bool key_can_sign(struct run *run, const struct keyfile *kf)
 
 static bool reporting(const struct run *run)
 {
-	return !run->quiet && !(run->out_path && !strcmp(run->out_path, "-"));
-}
+	const char *out = run->common.output;
 
-static void kv_str_or_null(espimg_emitter *e, const char *k, const char *v)
-{
-	espimg_emit_key(e, k);
-	if (v)
-		espimg_emit_str(e, v);
-	else
-		espimg_emit_null(e);
-}
-
-static void emit_diags(espimg_emitter *e, const espimg_diag_list *diags)
-{
-	espimg_emit_key(e, "diagnostics");
-	espimg_emit_begin_list(e);
-	for (size_t i = 0; i < espimg_diag_count(diags); i++) {
-		const espimg_diag *d = espimg_diag_get(diags, i);
-
-		espimg_emit_begin_map(e);
-		espimg_emit_kv_str(e, "severity", espimg_severity_name(d->severity));
-		espimg_emit_kv_str(e, "code", d->code);
-		kv_str_or_null(e, "file", d->file);
-		espimg_emit_key(e, "offset");
-		if (d->offset >= 0)
-			espimg_emit_int(e, d->offset);
-		else
-			espimg_emit_null(e);
-		espimg_emit_kv_str(e, "message", d->message);
-		espimg_emit_end_map(e);
-	}
-	espimg_emit_end_list(e);
-}
-
-/* Ends a document; returns an exit status. */
-static int doc_end(espimg_emitter *e)
-{
-	int r = espimg_emit_end_doc(e);
-
-	espimg_emit_free(e);
-	if (fflush(stdout))
-		r = ESPIMG_EIO;
-	if (r == ESPIMG_ENOMEM || r == ESPIMG_EINVAL) {
-		tool_error(spec.name, "internal error: %s", espimg_strerror(r));
-		return TOOL_EXIT_INTERNAL;
-	}
-	if (r) {
-		tool_error(spec.name, "standard output: %s", espimg_strerror(r));
-		return TOOL_EXIT_USAGE;
-	}
-	return 0;
+	return !run->common.quiet && !(out && !strcmp(out, "-"));
 }
 
 static espimg_emitter *doc_begin(const struct run *run, const char *op)
 {
-	espimg_emitter *e = espimg_emit_new(run->format, tool_file_write, stdout);
+	espimg_emitter *e = tool_doc_begin(run->common.format, "espimg.sign/1");
 
-	if (!e)
-		return NULL;
-	espimg_emit_begin_doc(e, "espimg.sign/1");
-	espimg_emit_kv_str(e, "operation", op);
+	if (e)
+		espimg_emit_kv_str(e, "operation", op);
 	return e;
 }
 
@@ -482,16 +389,14 @@ static int report_sign(const struct run *run, const char *in_name,
 		kept += !blk[i].added;
 	if (!reporting(run))
 		return 0;
-	if (run->format != ESPIMG_FORMAT_TEXT) {
+	if (run->common.format != ESPIMG_FORMAT_TEXT) {
 		espimg_emitter *e = doc_begin(run, "sign");
 
-		if (!e) {
-			tool_error(spec.name, "out of memory");
-			return TOOL_EXIT_INTERNAL;
-		}
+		if (!e)
+			return tool_nomem(spec.name);
 		espimg_emit_kv_str(e, "scheme", scheme);
 		espimg_emit_kv_str(e, "input", in_name);
-		espimg_emit_kv_str(e, "output", run->out_path);
+		espimg_emit_kv_str(e, "output", run->common.output);
 		espimg_emit_kv_uint(e, "input_size", in_len);
 		espimg_emit_kv_uint(e, "data_size", data_len);
 		espimg_emit_kv_uint(e, "padding", pad_len);
@@ -509,15 +414,15 @@ static int report_sign(const struct run *run, const char *in_name,
 			espimg_emit_kv_str(e, "type", espimg_sig_type_name(blk[i].type));
 			if (blk[i].key_digest)
 				hex(blk[i].key_digest, 32, dig);
-			kv_str_or_null(e, "key_digest",
-				       blk[i].key_digest ? dig : NULL);
+			tool_kv_str_or_null(e, "key_digest",
+					    blk[i].key_digest ? dig : NULL);
 			espimg_emit_kv_str(e, "origin", blk[i].added ? "added" : "kept");
-			kv_str_or_null(e, "key", blk[i].key_name);
+			tool_kv_str_or_null(e, "key", blk[i].key_name);
 			espimg_emit_end_map(e);
 		}
 		espimg_emit_end_list(e);
-		emit_diags(e, run->diags);
-		return doc_end(e);
+		tool_emit_diags(e, run->diags, false);
+		return tool_doc_end(spec.name, e);
 	}
 	printf("%s: Secure Boot %s, %zu bytes signed", in_name, scheme,
 	       signed_len);
@@ -542,7 +447,7 @@ static int report_sign(const struct run *run, const char *in_name,
 		else
 			printf("kept\n");
 	}
-	printf("wrote %s: %zu bytes\n", run->out_path, out_len);
+	printf("wrote %s: %zu bytes\n", run->common.output, out_len);
 	return flush_stdout();
 }
 
@@ -582,23 +487,21 @@ static int cmd_digest(struct run *run, espimg_diag_list *tmp)
 	int st;
 	char dig[65];
 
-	if (!kf) {
-		tool_error(spec.name, "out of memory");
-		return TOOL_EXIT_INTERNAL;
-	}
+	if (!kf)
+		return tool_nomem(spec.name);
 	st = load_keys(run, run->digests, run->ndigests, kf, tmp);
-	if (!st && run->out_path)
-		st = tool_write_output(spec.name, run->out_path, kf[0].digest,
-				       sizeof(kf[0].digest));
+	if (!st && run->common.output)
+		st = tool_write_output(spec.name, run->common.output,
+				       kf[0].digest, sizeof(kf[0].digest));
 	if (!st && reporting(run)) {
-		if (run->format != ESPIMG_FORMAT_TEXT) {
+		if (run->common.format != ESPIMG_FORMAT_TEXT) {
 			espimg_emitter *e = doc_begin(run, "digest");
 
 			if (!e) {
 				st = TOOL_EXIT_INTERNAL;
 				goto out;
 			}
-			kv_str_or_null(e, "output", run->out_path);
+			tool_kv_str_or_null(e, "output", run->common.output);
 			espimg_emit_key(e, "keys");
 			espimg_emit_begin_list(e);
 			for (size_t i = 0; i < run->ndigests; i++) {
@@ -612,15 +515,16 @@ static int cmd_digest(struct run *run, espimg_diag_list *tmp)
 				espimg_emit_end_map(e);
 			}
 			espimg_emit_end_list(e);
-			emit_diags(e, run->diags);
-			st = doc_end(e);
+			tool_emit_diags(e, run->diags, false);
+			st = tool_doc_end(spec.name, e);
 		} else {
 			for (size_t i = 0; i < run->ndigests; i++) {
 				hex(kf[i].digest, 32, dig);
 				printf("%s  %s\n", dig, kf[i].name);
 			}
-			if (run->out_path)
-				printf("wrote %s: 32 bytes\n", run->out_path);
+			if (run->common.output)
+				printf("wrote %s: 32 bytes\n",
+				       run->common.output);
 			st = flush_stdout();
 		}
 	}
@@ -698,8 +602,7 @@ static int cmd_sign(struct run *run, espimg_diag_list *tmp)
 		out_len = len + ESPIMG_SIG_V1_SIZE;
 		out = malloc(out_len);
 		if (!out) {
-			st = TOOL_EXIT_INTERNAL;
-			tool_error(spec.name, "out of memory");
+			st = tool_nomem(spec.name);
 			goto done;
 		}
 		memcpy(out, data, len);
@@ -720,13 +623,12 @@ static int cmd_sign(struct run *run, espimg_diag_list *tmp)
 			check_signed_input(run, in_name, data, len);
 		res = malloc(sizeof(*res));
 		if (!res) {
-			st = TOOL_EXIT_INTERNAL;
-			tool_error(spec.name, "out of memory");
+			st = tool_nomem(spec.name);
 			goto done;
 		}
 		r = espimg_sbv2_sign(data, len, keys, run->nkeys, run->append, res,
 				     tmp);
-		move_diags(run, tmp, in_name);
+		tool_diags_move(run->diags, tmp, in_name, 0);
 		if (r) {
 			/* The library names its reasons; say something if not. */
 			if (!espimg_diag_errors(run->diags))
@@ -741,8 +643,7 @@ static int cmd_sign(struct run *run, espimg_diag_list *tmp)
 		out_len = data_len + pad_len + ESPIMG_SIG_SECTOR_SIZE;
 		out = malloc(out_len);
 		if (!out) {
-			st = TOOL_EXIT_INTERNAL;
-			tool_error(spec.name, "out of memory");
+			st = tool_nomem(spec.name);
 			goto done;
 		}
 		memcpy(out, data, data_len);
@@ -767,7 +668,7 @@ static int cmd_sign(struct run *run, espimg_diag_list *tmp)
 			};
 		}
 	}
-	st = tool_write_output(spec.name, run->out_path, out, out_len);
+	st = tool_write_output(spec.name, run->common.output, out, out_len);
 	if (st)
 		goto done;
 	st = report_sign(run, in_name, len, data_len, pad_len, out_len, blk,
@@ -793,15 +694,11 @@ int main(int argc, char **argv)
 	run.diags = espimg_diag_list_new();
 	run.keys = calloc((size_t)argc + 1, sizeof(*run.keys));
 	run.digests = calloc((size_t)argc + 1, sizeof(*run.digests));
-	if (!pos || !run.diags || !tmp || !run.keys || !run.digests) {
-		tool_error(spec.name, "out of memory");
-		return TOOL_EXIT_INTERNAL;
-	}
+	if (!pos || !run.diags || !tmp || !run.keys || !run.digests)
+		return tool_nomem(spec.name);
 
 	status = tool_parse_args(&spec, argc, argv, on_option, &run, pos, &npos);
-	if (status)
-		goto done;
-	if (tool_help_or_version(&spec, run.help, run.version))
+	if (status || tool_help_or_version(&spec, &run.common))
 		goto done;
 	status = check_usage(&run, pos, npos);
 	if (status)
@@ -811,7 +708,7 @@ int main(int argc, char **argv)
 		status = cmd_digest(&run, tmp);
 	else
 		status = cmd_sign(&run, tmp);
-	if (tool_print_diags(spec.name, run.diags, run.quiet) && !status)
+	if (tool_print_diags(spec.name, run.diags, run.common.quiet) && !status)
 		status = TOOL_EXIT_INVALID;
 
 done:

@@ -33,8 +33,7 @@
 
 enum {
 	OPT_TYPE = 1, OPT_CHIP, OPT_KEY, OPT_KEY_DIGEST, OPT_SECURE_BOOT,
-	OPT_REQUIRE, OPT_TABLE_OFFSET, OPT_JOBS, OPT_FORMAT, OPT_QUIET,
-	OPT_HELP, OPT_VERSION,
+	OPT_REQUIRE, OPT_TABLE_OFFSET, OPT_JOBS,
 };
 
 static const struct tool_option options[] = {
@@ -55,14 +54,10 @@ static const struct tool_option options[] = {
 	  "flash images: table offset (default 0x8000)", NULL, NULL },
 	{ OPT_JOBS, 'j', "jobs", TOOL_ARG, "N",
 	  "N files at a time (0: one per CPU)", NULL, NULL },
-	{ OPT_FORMAT, 0, "format", TOOL_ARG, "text|json|yaml|jsonl",
-	  "report format (default text)", NULL, NULL },
-	{ OPT_QUIET, 'q', "quiet", TOOL_NOARG, NULL,
-	  "text: no PASS or INFO lines", NULL, NULL },
-	{ OPT_HELP, 'h', "help", TOOL_NOARG, NULL, "show this help", NULL, NULL },
-	{ OPT_VERSION, 'V', "version", TOOL_NOARG, NULL, "show the version",
-	  NULL, NULL },
-	{ 0, 0, NULL, TOOL_NOARG, NULL, NULL, NULL, NULL },
+	TOOL_OPTION_FORMAT("text|json|yaml|jsonl",
+			   "report format (default text)"),
+	TOOL_OPTION_QUIET("text: no PASS or INFO lines"),
+	TOOL_OPTIONS_END,
 };
 
 static const struct tool_spec spec = {
@@ -77,8 +72,6 @@ static const struct tool_spec spec = {
 	"a file cannot be read, 3 internal error.  See esp-verify(1).\n",
 };
 
-enum out_mode { OUT_TEXT, OUT_JSON, OUT_YAML, OUT_JSONL };
-
 /* One FILE: its report once verified. */
 struct job {
 	const char *path;
@@ -90,8 +83,8 @@ struct job {
 
 struct run {
 	/* options */
-	enum out_mode mode;
-	bool quiet, help, version;
+	struct tool_common common; /* --format text|json|yaml, -q, -h, -V */
+	bool jsonl;                /* --format jsonl */
 	long jobs;
 	const char **key_paths;
 	size_t nkey_paths;
@@ -112,12 +105,6 @@ struct run {
 };
 
 /* ------------------------------------------------------------ options */
-
-static void list_chips(FILE *f)
-{
-	for (size_t i = 0; i < espimg_chip_count(); i++)
-		fprintf(f, "%s%s", i ? " " : "", espimg_chip_at(i)->key);
-}
 
 static int hex_digit(int c)
 {
@@ -188,10 +175,8 @@ static int add_digest(struct run *run, const char *value)
 		free(buf);
 	}
 	grown = realloc(run->digests, (run->ndigests + 1) * sizeof(*grown));
-	if (!grown) {
-		tool_error(spec.name, "out of memory");
-		return TOOL_EXIT_INTERNAL;
-	}
+	if (!grown)
+		return tool_nomem(spec.name);
 	run->digests = grown;
 	memcpy(run->digests[run->ndigests++], d, 32);
 	return 0;
@@ -220,28 +205,14 @@ static int on_option(void *ctx, const struct tool_option *opt,
 		run->opts.type = type;
 		return 0;
 	case OPT_CHIP:
-		if (!strcmp(value, "auto")) {
-			run->opts.chip = NULL;
-			return 0;
-		}
-		run->opts.chip = espimg_chip_by_key(value);
-		if (!run->opts.chip) {
-			fprintf(stderr, "%s: error: unknown chip '%s'; known: ",
-				spec.name, value);
-			list_chips(stderr);
-			fprintf(stderr, "\nTry '%s --help'.\n", spec.name);
-			return TOOL_EXIT_USAGE;
-		}
-		return 0;
+		return tool_parse_chip(&spec, value, &run->opts.chip);
 	case OPT_KEY:
 		if (!*value)
 			return tool_usage_error(&spec, "--key needs a file name");
 		paths = realloc(run->key_paths,
 				(run->nkey_paths + 1) * sizeof(*paths));
-		if (!paths) {
-			tool_error(spec.name, "out of memory");
-			return TOOL_EXIT_INTERNAL;
-		}
+		if (!paths)
+			return tool_nomem(spec.name);
 		run->key_paths = paths;
 		run->key_paths[run->nkey_paths++] = value;
 		return 0;
@@ -279,30 +250,13 @@ static int on_option(void *ctx, const struct tool_option *opt,
 			return tool_usage_error(&spec, "jobs '%s' is not a number "
 						"from 0 to %d", value, JOBS_MAX);
 		return 0;
-	case OPT_FORMAT:
-		if (!strcmp(value, "text"))
-			run->mode = OUT_TEXT;
-		else if (!strcmp(value, "json"))
-			run->mode = OUT_JSON;
-		else if (!strcmp(value, "yaml"))
-			run->mode = OUT_YAML;
-		else if (!strcmp(value, "jsonl"))
-			run->mode = OUT_JSONL;
-		else
-			return tool_usage_error(&spec, "format '%s' is not text, "
-						"json, yaml or jsonl", value);
-		return 0;
-	case OPT_QUIET:
-		run->quiet = true;
-		return 0;
-	case OPT_HELP:
-		run->help = true;
-		return 0;
-	case OPT_VERSION:
-		run->version = true;
-		return 0;
+	case TOOL_OPT_FORMAT:
+		run->jsonl = !strcmp(value, "jsonl");
+		if (run->jsonl)
+			return 0;
+		break;
 	}
-	return 0;
+	return tool_common_option(&spec, &run->common, opt, value);
 }
 
 /* Loads every --key once; they are shared read-only by the workers. */
@@ -317,8 +271,7 @@ static int load_keys(struct run *run)
 	diags = espimg_diag_list_new();
 	if (!run->keys || !diags) {
 		espimg_diag_list_free(diags);
-		tool_error(spec.name, "out of memory");
-		return TOOL_EXIT_INTERNAL;
+		return tool_nomem(spec.name);
 	}
 	for (size_t i = 0; i < run->nkey_paths && !status; i++) {
 		const char *path = run->key_paths[i];
@@ -442,38 +395,10 @@ static void verify_one(const struct run *run, struct job *job,
 
 /* ------------------------------------------------------------ output */
 
-/* A growing memory buffer, written through an espimg_write_fn. */
-struct membuf {
-	char *p;
-	size_t len, cap;
-};
-
-static int membuf_write(void *ctx, const void *data, size_t len)
-{
-	struct membuf *b = ctx;
-
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
 /* Removes the white space between JSON tokens in place (our emitter
  * escapes every control character inside strings, so a blank outside a
  * string is layout). */
-static void json_compact(struct membuf *b)
+static void json_compact(struct tool_buf *b)
 {
 	bool in_str = false, esc = false;
 	size_t o = 0;
@@ -506,6 +431,12 @@ static void out_write(struct run *run, const void *p, size_t n)
 		run->out_status = TOOL_EXIT_USAGE;
 }
 
+/* json or yaml: one document, printed once every file is verified. */
+static bool structured(const struct run *run)
+{
+	return !run->jsonl && run->common.format != ESPIMG_FORMAT_TEXT;
+}
+
 static const char *const *key_names(const struct run *run)
 {
 	return run->nkey_paths ? run->key_paths : NULL;
@@ -528,7 +459,7 @@ static int print_text(struct run *run, const struct job *job)
 	size_t len = 0;
 	int e;
 
-	if (run->quiet) {
+	if (run->common.quiet) {
 		kept = malloc((r->nchecks ? r->nchecks : 1) * sizeof(*kept));
 		if (!kept)
 			return TOOL_EXIT_INTERNAL;
@@ -550,7 +481,7 @@ static int print_text(struct run *run, const struct job *job)
 	}
 	/* The text ends with the file's summary line; a passing file's is a
 	 * PASS line, which -q leaves out. */
-	if (run->quiet && job->status == TOOL_EXIT_OK && len) {
+	if (run->common.quiet && job->status == TOOL_EXIT_OK && len) {
 		len--;
 		while (len && text[len - 1] != '\n')
 			len--;
@@ -564,8 +495,9 @@ static int print_text(struct run *run, const struct job *job)
 static int print_jsonl(struct run *run, const struct job *job)
 {
 	static const char head[] = "{\"schema\":\"espimg.verify/1\",\"f\":{";
-	struct membuf b = { NULL, 0, 0 };
-	espimg_emitter *e = espimg_emit_new(ESPIMG_FORMAT_JSON, membuf_write, &b);
+	struct tool_buf b = { NULL, 0, 0 };
+	espimg_emitter *e = espimg_emit_new(ESPIMG_FORMAT_JSON, tool_buf_write,
+					    &b);
 	int r;
 
 	if (!e)
@@ -602,7 +534,7 @@ static int print_job(struct run *run, struct job *job)
 		tool_error(spec.name, "%s: out of memory", job->name);
 		return TOOL_EXIT_INTERNAL;
 	}
-	r = run->mode == OUT_JSONL ? print_jsonl(run, job) : print_text(run, job);
+	r = run->jsonl ? print_jsonl(run, job) : print_text(run, job);
 
 	if (fflush(stdout))
 		run->out_status = TOOL_EXIT_USAGE;
@@ -628,21 +560,16 @@ static void print_ready(struct run *run)
 /* json/yaml: the one document, once every file is verified. */
 static int print_document(struct run *run)
 {
-	espimg_emitter *e = espimg_emit_new(run->mode == OUT_YAML
-						    ? ESPIMG_FORMAT_YAML
-						    : ESPIMG_FORMAT_JSON,
-					    tool_file_write, stdout);
+	espimg_emitter *e = tool_doc_begin(run->common.format,
+					   "espimg.verify/1");
 	bool ok = true;
 	int r;
 
-	if (!e) {
-		tool_error(spec.name, "out of memory");
-		return TOOL_EXIT_INTERNAL;
-	}
+	if (!e)
+		return tool_nomem(spec.name);
 	for (size_t i = 0; i < run->njob; i++)
 		if (run->job[i].status)
 			ok = false;
-	espimg_emit_begin_doc(e, "espimg.verify/1");
 	espimg_emit_kv_bool(e, "ok", ok);
 	espimg_emit_key(e, "files");
 	espimg_emit_begin_list(e);
@@ -672,7 +599,7 @@ static void *worker(void *arg)
 {
 	struct run *run = arg;
 	espimg_diag_list *diags = espimg_diag_list_new();
-	bool stream = run->mode == OUT_TEXT || run->mode == OUT_JSONL;
+	bool stream = !structured(run);
 
 	for (;;) {
 		size_t i;
@@ -732,11 +659,6 @@ static void verify_all(struct run *run)
 	free(tid);
 }
 
-static int worst(int a, int b)
-{
-	return a > b ? a : b;
-}
-
 int main(int argc, char **argv)
 {
 	struct run run = { 0 };
@@ -744,18 +666,14 @@ int main(int argc, char **argv)
 	int npos = 0, status = TOOL_EXIT_OK;
 
 	run.jobs = 1;
-	if (!pos) {
-		tool_error(spec.name, "out of memory");
-		return TOOL_EXIT_INTERNAL;
-	}
+	if (!pos)
+		return tool_nomem(spec.name);
 	/* Hashing and signature checks need no OpenSSL configuration;
 	 * reading it costs a millisecond a run. */
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 
 	status = tool_parse_args(&spec, argc, argv, on_option, &run, pos, &npos);
-	if (status)
-		goto done;
-	if (tool_help_or_version(&spec, run.help, run.version))
+	if (status || tool_help_or_version(&spec, &run.common))
 		goto done;
 	if (npos < 1) {
 		status = tool_usage_error(&spec, "no FILE given");
@@ -773,8 +691,7 @@ int main(int argc, char **argv)
 	run.job = calloc(run.njob, sizeof(*run.job));
 	run.done = calloc(run.njob, sizeof(*run.done));
 	if (!run.job || !run.done) {
-		tool_error(spec.name, "out of memory");
-		status = TOOL_EXIT_INTERNAL;
+		status = tool_nomem(spec.name);
 		goto done;
 	}
 	for (size_t i = 0; i < run.njob; i++) {
@@ -783,14 +700,14 @@ int main(int argc, char **argv)
 	}
 
 	verify_all(&run);
-	if (run.mode == OUT_JSON || run.mode == OUT_YAML)
+	if (structured(&run))
 		status = print_document(&run);
 	for (size_t i = 0; i < run.njob; i++)
-		status = worst(status, run.job[i].status);
+		status = tool_worst(status, run.job[i].status);
 	if (fflush(stdout) || ferror(stdout) || run.out_status) {
 		tool_error(spec.name, "standard output: error: %s",
 			   strerror(errno ? errno : EIO));
-		status = worst(status, TOOL_EXIT_USAGE);
+		status = tool_worst(status, TOOL_EXIT_USAGE);
 	}
 
 done:

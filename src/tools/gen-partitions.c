@@ -17,8 +17,8 @@
 
 enum {
 	OPT_OFFSET = 1, OPT_FLASH_SIZE, OPT_NO_MD5, OPT_NO_VERIFY, OPT_VERIFY,
-	OPT_SECURE, OPT_PRIMARY_BL, OPT_RECOVERY_BL, OPT_EXTRA, OPT_QUIET,
-	OPT_CHECK, OPT_OUTPUT_DIR, OPT_FORMAT, OPT_IDF_VERSION, OPT_HELP, OPT_VERSION,
+	OPT_SECURE, OPT_PRIMARY_BL, OPT_RECOVERY_BL, OPT_EXTRA, OPT_CHECK,
+	OPT_OUTPUT_DIR, OPT_IDF_VERSION,
 };
 
 static const char *const flash_sizes[] = { "1MB", "2MB", "4MB", "8MB",
@@ -77,20 +77,16 @@ static const struct tool_option options[] = {
 	{ OPT_EXTRA, 0, "extra-partition-subtypes", TOOL_LISTARG, "SPEC",
 	  "custom subtype names, each type,name,value (value in hex)",
 	  is_subtype_spec, NULL },
-	{ OPT_QUIET, 'q', "quiet", TOOL_NOARG, NULL,
-	  "print errors only, no warnings", NULL, NULL },
+	TOOL_OPTION_QUIET("print errors only, no warnings"),
 	{ OPT_CHECK, 0, "check", TOOL_NOARG, NULL,
 	  "validate only; write OUTPUT only if it is named", NULL, NULL },
 	{ OPT_OUTPUT_DIR, 0, "output-dir", TOOL_ARG, "DIR",
 	  "convert every argument (all INPUTs) into DIR", NULL, NULL },
-	{ OPT_FORMAT, 0, "format", TOOL_ARG, "text|json|yaml",
-	  "describe the table on standard output", NULL, NULL },
+	TOOL_OPTION_FORMAT("text|json|yaml",
+			   "describe the table on standard output"),
 	{ OPT_IDF_VERSION, 0, "idf-version", TOOL_ARG, "X.Y[.Z]",
 	  "reject features this ESP-IDF release does not know", NULL, NULL },
-	{ OPT_HELP, 'h', "help", TOOL_NOARG, NULL, "show this help", NULL, NULL },
-	{ OPT_VERSION, 'V', "version", TOOL_NOARG, NULL, "show the version",
-	  NULL, NULL },
-	{ 0, 0, NULL, TOOL_NOARG, NULL, NULL, NULL, NULL },
+	TOOL_OPTIONS_END,
 };
 
 static const struct tool_spec spec = {
@@ -108,8 +104,8 @@ static const struct tool_spec spec = {
 struct run {
 	espimg_ptable_opts opts;
 	espimg_diag_list *diags;
-	bool quiet, check, help, version, format_set;
-	espimg_format format;
+	struct tool_common common; /* --format, -q, -h, -V */
+	bool check;
 	const char *output_dir;
 };
 
@@ -184,21 +180,11 @@ static int on_option(void *ctx, const struct tool_option *opt,
 			return r;
 		}
 		return 0;
-	case OPT_QUIET:
-		run->quiet = true;
-		return 0;
 	case OPT_CHECK:
 		run->check = true;
 		return 0;
 	case OPT_OUTPUT_DIR:
 		run->output_dir = value;
-		return 0;
-	case OPT_FORMAT:
-		if (espimg_format_parse(value, &run->format))
-			return tool_usage_error(&spec,
-						"format '%s' is not text, json or yaml",
-						value);
-		run->format_set = true;
 		return 0;
 	case OPT_IDF_VERSION:
 		if (espimg_idf_version_parse(value, &o->idf_version))
@@ -206,14 +192,8 @@ static int on_option(void *ctx, const struct tool_option *opt,
 						"ESP-IDF version '%s' is not X.Y or X.Y.Z",
 						value);
 		return 0;
-	case OPT_HELP:
-		run->help = true;
-		return 0;
-	case OPT_VERSION:
-		run->version = true;
-		return 0;
 	}
-	return 0;
+	return tool_common_option(&spec, &run->common, opt, value);
 }
 
 static const char *env_lookup(void *ctx, const char *name)
@@ -348,12 +328,12 @@ static void print_text(const espimg_ptable *t, const espimg_ptable_opts *o,
 static int emit_doc(const espimg_ptable *t, const struct run *run,
 		    const char *file)
 {
-	espimg_emitter *e = espimg_emit_new(run->format, tool_file_write, stdout);
+	espimg_emitter *e = tool_doc_begin(run->common.format,
+					   "espimg.partitions/1");
 	int r;
 
 	if (!e)
 		return ESPIMG_ENOMEM;
-	espimg_emit_begin_doc(e, "espimg.partitions/1");
 	espimg_emit_kv_str(e, "file", file);
 	espimg_ptable_emit(t, &run->opts, e);
 	r = espimg_emit_end_doc(e);
@@ -386,14 +366,14 @@ static int convert_one(struct run *run, const char *in, const char *out)
 				run->diags);
 	if (r == 0)
 		r = espimg_ptable_verify(table, &run->opts, file, run->diags);
-	tool_print_diags(spec.name, run->diags, run->quiet);
+	tool_print_diags(spec.name, run->diags, run->common.quiet);
 	if (r) {
 		status = tool_exit_for(r);
 		goto done;
 	}
 
-	if (run->format_set) {
-		if (run->format == ESPIMG_FORMAT_TEXT) {
+	if (run->common.format_set) {
+		if (run->common.format == ESPIMG_FORMAT_TEXT) {
 			print_text(table, &run->opts, file);
 			r = fflush(stdout) ? ESPIMG_EIO : 0;
 		} else {
@@ -410,8 +390,7 @@ static int convert_one(struct run *run, const char *in, const char *out)
 	if (run->output_dir && !run->check) {
 		out = made = batch_output(run->output_dir, in, table->from_binary);
 		if (!made) {
-			tool_error(spec.name, "out of memory");
-			status = TOOL_EXIT_INTERNAL;
+			status = tool_nomem(spec.name);
 			goto done;
 		}
 	}
@@ -477,10 +456,8 @@ int main(int argc, char **argv)
 	const char *out;
 
 	run.diags = espimg_diag_list_new();
-	if (!pos || !run.diags) {
-		tool_error(spec.name, "out of memory");
-		return TOOL_EXIT_INTERNAL;
-	}
+	if (!pos || !run.diags)
+		return tool_nomem(spec.name);
 	/* MD5 needs no OpenSSL configuration; reading it costs a
 	 * millisecond a run. */
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
@@ -488,13 +465,11 @@ int main(int argc, char **argv)
 	run.opts.lookup_env = env_lookup;
 
 	status = tool_parse_args(&spec, argc, argv, on_option, &run, pos, &npos);
-	if (status)
-		goto done;
-	if (tool_help_or_version(&spec, run.help, run.version))
+	if (status || tool_help_or_version(&spec, &run.common))
 		goto done;
 
 	/* Option findings (custom subtype names that can never match). */
-	tool_print_diags(spec.name, run.diags, run.quiet);
+	tool_print_diags(spec.name, run.diags, run.common.quiet);
 	if (run.opts.primary_bootloader_offset >= 0 &&
 	    run.opts.primary_bootloader_offset >= run.opts.table_offset) {
 		status = tool_usage_error(
@@ -511,7 +486,7 @@ int main(int argc, char **argv)
 			status = tool_usage_error(&spec, "no INPUT given");
 			goto done;
 		}
-		if (run.format_set && npos > 1) {
+		if (run.common.format_set && npos > 1) {
 			status = tool_usage_error(&spec, "--format describes one table; "
 							 "give one INPUT");
 			goto done;
@@ -535,8 +510,9 @@ int main(int argc, char **argv)
 						      : "no INPUT given");
 		goto done;
 	}
-	out = npos == 2 ? pos[1] : ((run.check || run.format_set) ? NULL : "-");
-	if (run.format_set && out && !strcmp(out, "-")) {
+	out = npos == 2 ? pos[1]
+	      : run.check || run.common.format_set ? NULL : "-";
+	if (run.common.format_set && out && !strcmp(out, "-")) {
 		status = tool_usage_error(&spec, "--format and OUTPUT '-' would "
 						 "both write to standard output");
 		goto done;

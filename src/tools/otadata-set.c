@@ -22,11 +22,10 @@
 #define IMAGE_LIMIT (128u << 20)
 
 enum {
-	OPT_TABLE = 1, OPT_FLASH, OPT_TABLE_OFFSET, OPT_OUTPUT, OPT_DRY_RUN,
-	OPT_PARTITION, OPT_SLOT, OPT_FACTORY, OPT_RUNNING, OPT_SIZE,
-	OPT_ROLLBACK, OPT_ANTI_ROLLBACK, OPT_BAD, OPT_SECURE_VERSION,
-	OPT_EFUSE, OPT_IDF_VERSION, OPT_UNSAFE, OPT_FORMAT, OPT_QUIET,
-	OPT_HELP, OPT_VERSION,
+	OPT_TABLE = 1, OPT_FLASH, OPT_TABLE_OFFSET, OPT_DRY_RUN, OPT_PARTITION,
+	OPT_SLOT, OPT_FACTORY, OPT_RUNNING, OPT_SIZE, OPT_ROLLBACK,
+	OPT_ANTI_ROLLBACK, OPT_BAD, OPT_SECURE_VERSION, OPT_EFUSE,
+	OPT_IDF_VERSION, OPT_UNSAFE,
 };
 
 static const struct tool_option options[] = {
@@ -36,8 +35,8 @@ static const struct tool_option options[] = {
 	  "use the otadata partition inside this flash image", NULL, NULL },
 	{ OPT_TABLE_OFFSET, 0, "table-offset", TOOL_ARG, "N",
 	  "where the table is in flash (default 0x8000)", NULL, NULL },
-	{ OPT_OUTPUT, 'o', "output", TOOL_ARG, "OUT",
-	  "write the result to OUT, not back to FILE or IMAGE", NULL, NULL },
+	TOOL_OPTION_OUTPUT("write the result to OUT, not back to FILE or "
+			   "IMAGE"),
 	{ OPT_DRY_RUN, 'n', "dry-run", TOOL_NOARG, NULL,
 	  "show what would be written, write nothing", NULL, NULL },
 	{ OPT_PARTITION, 0, "partition", TOOL_ARG, "NAME",
@@ -65,14 +64,10 @@ static const struct tool_option options[] = {
 	{ OPT_UNSAFE, 0, "unsafe", TOOL_ARG, "refuse|device|reset",
 	  "set-boot near seq 0xffffffff: refuse (default), write what the "
 	  "device writes, or restart the seqs", NULL, NULL },
-	{ OPT_FORMAT, 0, "format", TOOL_ARG, "text|json|yaml",
-	  "report format (default text)", NULL, NULL },
-	{ OPT_QUIET, 'q', "quiet", TOOL_NOARG, NULL,
-	  "no report, no warnings: errors and exit status only", NULL, NULL },
-	{ OPT_HELP, 'h', "help", TOOL_NOARG, NULL, "show this help", NULL, NULL },
-	{ OPT_VERSION, 'V', "version", TOOL_NOARG, NULL, "show the version",
-	  NULL, NULL },
-	{ 0, 0, NULL, TOOL_NOARG, NULL, NULL, NULL, NULL },
+	TOOL_OPTION_FORMAT("text|json|yaml", "report format (default text)"),
+	TOOL_OPTION_QUIET("no report, no warnings: errors and exit status "
+			  "only"),
+	TOOL_OPTIONS_END,
 };
 
 static const struct tool_spec spec = {
@@ -107,10 +102,10 @@ struct secver {
 
 struct run {
 	enum cmd cmd;
-	const char *table_path, *flash_path, *out_path, *file;
+	const char *table_path, *flash_path, *file;
 	uint32_t table_offset;
-	bool table_offset_set, dry_run, quiet, help, version, format_set;
-	espimg_format format;
+	bool table_offset_set, dry_run;
+	struct tool_common common; /* -o, --format, -q, -h, -V */
 	/* set-boot target: exactly one of these. */
 	const char *partition;
 	int slot;
@@ -183,11 +178,6 @@ static int on_option(void *ctx, const struct tool_option *opt,
 			return TOOL_EXIT_USAGE;
 		run->table_offset = (uint32_t)v;
 		run->table_offset_set = true;
-		return 0;
-	case OPT_OUTPUT:
-		if (!*value)
-			return tool_usage_error(&spec, "-o needs a file name");
-		run->out_path = value;
 		return 0;
 	case OPT_DRY_RUN:
 		run->dry_run = true;
@@ -263,23 +253,8 @@ static int on_option(void *ctx, const struct tool_option *opt,
 			return tool_usage_error(&spec, "--unsafe '%s' is not refuse, "
 						"device or reset", value);
 		return 0;
-	case OPT_FORMAT:
-		if (espimg_format_parse(value, &run->format))
-			return tool_usage_error(&spec, "format '%s' is not text, "
-						"json or yaml", value);
-		run->format_set = true;
-		return 0;
-	case OPT_QUIET:
-		run->quiet = true;
-		return 0;
-	case OPT_HELP:
-		run->help = true;
-		return 0;
-	case OPT_VERSION:
-		run->version = true;
-		return 0;
 	}
-	return 0;
+	return tool_common_option(&spec, &run->common, opt, value);
 }
 
 /* Usage rules that need every option and the positionals. */
@@ -306,13 +281,13 @@ static int check_usage(struct run *run, char **pos, int npos)
 		return tool_usage_error(&spec, "give FILE or --flash IMAGE, not "
 					"both");
 	if (!run->file && !run->flash_path &&
-	    !(c == CMD_INIT && run->out_path))
+	    !(c == CMD_INIT && run->common.output))
 		return tool_usage_error(&spec, "no FILE given (or --flash IMAGE)");
 	if (!run->table_path && !run->flash_path && c != CMD_INIT)
 		return tool_usage_error(&spec, "%s needs the partition table: "
 					"--table FILE, or --flash IMAGE",
 					cmd_names[c]);
-	if (c == CMD_INIT && run->file && run->out_path)
+	if (c == CMD_INIT && run->file && run->common.output)
 		return tool_usage_error(&spec, "init writes FILE or OUT; give "
 					"one");
 	if (c == CMD_SET_BOOT && run->n_targets != 1)
@@ -329,17 +304,16 @@ static int check_usage(struct run *run, char **pos, int npos)
 		return tool_usage_error(&spec, "--size is for init");
 	if (run->unsafe != ESPIMG_OTADATA_UNSAFE_REFUSE && c != CMD_SET_BOOT)
 		return tool_usage_error(&spec, "--unsafe is for set-boot");
-	if (run->out_path && c == CMD_SHOW)
+	if (run->common.output && c == CMD_SHOW)
 		return tool_usage_error(&spec, "show writes nothing; -o is for "
 					"the commands that do");
-	if (run->out_path && !strcmp(run->out_path, "-") && run->format_set)
-		return tool_usage_error(&spec, "--format and -o - would both "
-					"write to standard output");
+	if (tool_check_output(&spec, &run->common))
+		return TOOL_EXIT_USAGE;
 	if (c == CMD_INIT && run->file && !strcmp(run->file, "-") &&
-	    run->format_set)
+	    run->common.format_set)
 		return tool_usage_error(&spec, "--format and FILE '-' would both "
 					"write to standard output");
-	if (run->file && !strcmp(run->file, "-") && !run->out_path &&
+	if (run->file && !strcmp(run->file, "-") && !run->common.output &&
 	    !run->dry_run &&
 	    (c == CMD_SET_BOOT || c == CMD_MARK_VALID || c == CMD_MARK_INVALID))
 		return tool_usage_error(&spec, "standard input cannot be changed "
@@ -357,15 +331,7 @@ static int check_usage(struct run *run, char **pos, int npos)
 static void move_diags(struct run *run, espimg_diag_list *from,
 		       const char *file, int64_t base)
 {
-	for (size_t i = 0; i < espimg_diag_count(from); i++) {
-		const espimg_diag *d = espimg_diag_get(from, i);
-
-		espimg_diag_add(run->diags, d->severity, d->code,
-				d->file ? d->file : file, d->line, d->column,
-				d->offset >= 0 && !d->line ? d->offset + base : -1,
-				"%s", d->message);
-	}
-	espimg_diag_clear(from);
+	tool_diags_move(run->diags, from, file, base);
 }
 
 /* ------------------------------------------------------------ input */
@@ -463,7 +429,7 @@ static int load_input(struct run *run, struct input *in,
 	} else {
 		in->path = run->file;
 		in->name = run->file ? tool_display_name(run->file)
-				     : run->out_path;
+				     : run->common.output;
 	}
 	if (run->table_path || run->flash_path) {
 		r = load_table(run, in, tmp);
@@ -643,15 +609,6 @@ static const char *try_name(espimg_otadata_try t)
 
 /* ------------------------------------------------------------ emitting */
 
-static void kv_name(espimg_emitter *e, const char *k, const char *name)
-{
-	espimg_emit_key(e, k);
-	if (name)
-		espimg_emit_str(e, name);
-	else
-		espimg_emit_null(e);
-}
-
 static void kv_index(espimg_emitter *e, const char *k, int v)
 {
 	espimg_emit_key(e, k);
@@ -689,7 +646,7 @@ static void emit_entries(espimg_emitter *e, const espimg_otadata_layout *l,
 		espimg_emit_kv_str(e, "label_hex", label);
 		espimg_emit_kv_uint(e, "state", x->state);
 		espimg_emit_kv_hex(e, "state_hex", x->state);
-		kv_name(e, "state_name", sn);
+		tool_kv_str_or_null(e, "state_name", sn);
 		espimg_emit_kv_uint(e, "crc", x->crc);
 		espimg_emit_kv_hex(e, "crc_hex", x->crc);
 		espimg_emit_kv_hex(e, "crc_computed_hex", x->crc_computed);
@@ -710,33 +667,6 @@ static void emit_entries(espimg_emitter *e, const espimg_otadata_layout *l,
 	espimg_emit_end_list(e);
 }
 
-static void emit_diags(espimg_emitter *e, const espimg_diag_list *diags)
-{
-	espimg_emit_key(e, "diagnostics");
-	espimg_emit_begin_list(e);
-	for (size_t i = 0; i < espimg_diag_count(diags); i++) {
-		const espimg_diag *d = espimg_diag_get(diags, i);
-
-		espimg_emit_begin_map(e);
-		espimg_emit_kv_str(e, "severity", espimg_severity_name(d->severity));
-		espimg_emit_kv_str(e, "code", d->code);
-		kv_name(e, "file", d->file);
-		espimg_emit_key(e, "offset");
-		if (d->offset >= 0 && !d->line)
-			espimg_emit_int(e, d->offset);
-		else
-			espimg_emit_null(e);
-		espimg_emit_key(e, "line");
-		if (d->line)
-			espimg_emit_uint(e, d->line);
-		else
-			espimg_emit_null(e);
-		espimg_emit_kv_str(e, "message", d->message);
-		espimg_emit_end_map(e);
-	}
-	espimg_emit_end_list(e);
-}
-
 static void emit_boot_writes(espimg_emitter *e,
 			     const espimg_otadata_boot_result *b)
 {
@@ -750,7 +680,7 @@ static void emit_boot_writes(espimg_emitter *e,
 					   ESPIMG_OTADATA_SECTOR);
 		espimg_emit_kv_uint(e, "seq", b->writes[i].seq);
 		espimg_emit_kv_hex(e, "seq_hex", b->writes[i].seq);
-		kv_name(e, "state_name",
+		tool_kv_str_or_null(e, "state_name",
 			espimg_otadata_state_name(b->writes[i].state));
 		espimg_emit_kv_hex(e, "state_hex", b->writes[i].state);
 		espimg_emit_end_map(e);
@@ -817,12 +747,8 @@ static void move_new_diags(struct run *run, espimg_diag_list *from,
 		for (size_t j = 0; j < espimg_diag_count(run->diags) && !seen; j++)
 			seen = !strcmp(espimg_diag_get(run->diags, j)->code,
 				       d->code);
-		if (seen)
-			continue;
-		espimg_diag_add(run->diags, d->severity, d->code,
-				d->file ? d->file : file, d->line, d->column,
-				d->offset >= 0 && !d->line ? d->offset + base : -1,
-				"%s", d->message);
+		if (!seen)
+			tool_diag_copy(run->diags, d, file, base);
 	}
 	espimg_diag_clear(from);
 }
@@ -856,38 +782,23 @@ static const char *boot_name(const espimg_otadata_layout *l,
 
 static espimg_emitter *doc_begin(struct run *run)
 {
-	espimg_emitter *e = espimg_emit_new(run->format, tool_file_write, stdout);
-
-	if (e)
-		espimg_emit_begin_doc(e, "espimg.otadata/1");
-	return e;
+	return tool_doc_begin(run->common.format, "espimg.otadata/1");
 }
 
-/* Ends the document; returns an exit status. */
-static int doc_end(espimg_emitter *e)
+/* Ends the document with its diagnostics; returns an exit status. */
+static int doc_end(struct run *run, espimg_emitter *e)
 {
-	int r = espimg_emit_end_doc(e);
-
-	espimg_emit_free(e);
-	if (fflush(stdout))
-		r = ESPIMG_EIO;
-	if (r == ESPIMG_ENOMEM || r == ESPIMG_EINVAL) {
-		tool_error(spec.name, "internal error: %s", espimg_strerror(r));
-		return TOOL_EXIT_INTERNAL;
-	}
-	if (r) {
-		tool_error(spec.name, "standard output: %s", espimg_strerror(r));
-		return TOOL_EXIT_USAGE;
-	}
-	return 0;
+	/* Table findings (CSV) have lines. */
+	tool_emit_diags(e, run->diags, true);
+	return tool_doc_end(spec.name, e);
 }
 
 /* Whether a report goes to standard output. */
 static bool reporting(const struct run *run)
 {
-	if (run->quiet)
+	if (run->common.quiet)
 		return false;
-	if (run->out_path && !strcmp(run->out_path, "-"))
+	if (run->common.output && !strcmp(run->common.output, "-"))
 		return false;
 	if (run->cmd == CMD_INIT && run->file && !strcmp(run->file, "-"))
 		return false;
@@ -896,18 +807,18 @@ static bool reporting(const struct run *run)
 
 static bool structured(const struct run *run)
 {
-	return reporting(run) && run->format != ESPIMG_FORMAT_TEXT;
+	return reporting(run) && run->common.format != ESPIMG_FORMAT_TEXT;
 }
 
 static bool text(const struct run *run)
 {
-	return reporting(run) && run->format == ESPIMG_FORMAT_TEXT;
+	return reporting(run) && run->common.format == ESPIMG_FORMAT_TEXT;
 }
 
 /* Where a changed result goes: OUT, or back to FILE / IMAGE. */
 static const char *target_path(const struct run *run, const struct input *in)
 {
-	return run->out_path ? run->out_path : in->path;
+	return run->common.output ? run->common.output : in->path;
 }
 
 /*
@@ -919,7 +830,7 @@ static int write_result(const struct run *run, const struct input *in,
 			bool changed, bool *wrote)
 {
 	*wrote = false;
-	if (run->dry_run || (!run->out_path && !changed))
+	if (run->dry_run || (!run->common.output && !changed))
 		return 0;
 	*wrote = true;
 	return tool_write_output(spec.name, target_path(run, in), in->data,
@@ -942,7 +853,7 @@ static void text_written(const struct run *run, const struct input *in,
 static void emit_output_key(espimg_emitter *e, const struct run *run,
 			    const struct input *in, bool wrote)
 {
-	kv_name(e, "output", wrote ? target_path(run, in) : NULL);
+	tool_kv_str_or_null(e, "output", wrote ? target_path(run, in) : NULL);
 	espimg_emit_kv_bool(e, "dry_run", run->dry_run);
 }
 
@@ -958,7 +869,7 @@ static void emit_next_boot(espimg_emitter *e, const char *key,
 		return;
 	}
 	espimg_emit_begin_map(e);
-	kv_name(e, "boot", boot_name(l, b));
+	tool_kv_str_or_null(e, "boot", boot_name(l, b));
 	espimg_emit_kv_str(e, "outcome", outcome_name(b->outcome));
 	emit_boot_writes(e, b);
 	espimg_emit_kv_bool(e, "writes_otadata", b->written);
@@ -1048,12 +959,13 @@ static int cmd_show(struct run *run, struct input *in,
 
 		if (!e)
 			return TOOL_EXIT_INTERNAL;
-		kv_name(e, "boot", boot_name(l, &bcfg));
+		tool_kv_str_or_null(e, "boot", boot_name(l, &bcfg));
 		espimg_emit_kv_str(e, "file", in->name);
 		espimg_emit_kv_str(e, "table", in->table_name);
 		espimg_emit_key(e, "otadata");
 		espimg_emit_begin_map(e);
-		kv_name(e, "name", l->has_otadata ? l->otadata_name : NULL);
+		tool_kv_str_or_null(e, "name",
+				    l->has_otadata ? l->otadata_name : NULL);
 		espimg_emit_kv_uint(e, "offset", l->otadata_offset);
 		espimg_emit_kv_hex(e, "offset_hex", l->otadata_offset);
 		espimg_emit_kv_uint(e, "size", l->otadata_size);
@@ -1081,10 +993,12 @@ static int cmd_show(struct run *run, struct input *in,
 		emit_next_boot(e, "rollback_off", l, &boff, true);
 		emit_next_boot(e, "rollback_on", l, &bon, have_on);
 		espimg_emit_end_map(e);
-		kv_name(e, "app_boot_partition", app_name(l, app_boot));
-		kv_name(e, "running", app_name(l, running));
-		kv_name(e, "next_update", app_name(l, next));
-		kv_name(e, "last_invalid", have_last ? app_name(l, last) : NULL);
+		tool_kv_str_or_null(e, "app_boot_partition",
+				    app_name(l, app_boot));
+		tool_kv_str_or_null(e, "running", app_name(l, running));
+		tool_kv_str_or_null(e, "next_update", app_name(l, next));
+		tool_kv_str_or_null(e, "last_invalid",
+				    have_last ? app_name(l, last) : NULL);
 		espimg_emit_key(e, "partitions");
 		espimg_emit_begin_list(e);
 		for (size_t i = 0; i < l->n_apps; i++) {
@@ -1102,7 +1016,7 @@ static int cmd_show(struct run *run, struct input *in,
 			espimg_emit_kv_bool(e, "bad", cfg->bad[i]);
 			espimg_emit_kv_uint(e, "secure_version",
 					    cfg->secure_version[i]);
-			kv_name(e, "state",
+			tool_kv_str_or_null(e, "state",
 				espimg_otadata_get_state(blob, size, l, cfg,
 							 (int)i, &st, &src) == 0 &&
 						src == ESPIMG_OTA_OK
@@ -1110,8 +1024,7 @@ static int cmd_show(struct run *run, struct input *in,
 			espimg_emit_end_map(e);
 		}
 		espimg_emit_end_list(e);
-		emit_diags(e, run->diags);
-		r = doc_end(e);
+		r = doc_end(run, e);
 		if (r)
 			return r;
 	} else if (text(run)) {
@@ -1203,8 +1116,8 @@ static int cmd_boot(struct run *run, struct input *in,
 		return tool_exit_for(r);
 	espimg_otadata_decode(blob, in->ota_len, cfg, ent, NULL);
 	/* Only -o writes: the boot is a prediction. */
-	st = run->out_path ? write_result(run, in, true, &wrote) : 0;
-	if (!run->out_path)
+	st = run->common.output ? write_result(run, in, true, &wrote) : 0;
+	if (!run->common.output)
 		wrote = false;
 	if (st)
 		return st;
@@ -1214,14 +1127,16 @@ static int cmd_boot(struct run *run, struct input *in,
 
 		if (!e)
 			return TOOL_EXIT_INTERNAL;
-		kv_name(e, "boot", boot_name(l, &b));
+		tool_kv_str_or_null(e, "boot", boot_name(l, &b));
 		espimg_emit_kv_str(e, "file", in->name);
 		espimg_emit_kv_str(e, "table", in->table_name);
 		espimg_emit_kv_str(e, "outcome", outcome_name(b.outcome));
 		index_text(ib, sizeof(ib), b.start_index);
-		kv_name(e, "start", b.start_index == ESPIMG_OTADATA_INDEX_INVALID
+		tool_kv_str_or_null(e, "start",
+				    b.start_index == ESPIMG_OTADATA_INDEX_INVALID
 					    ? NULL : ib);
-		kv_name(e, "start_partition", app_name(l, index_app(l, b.start_index)));
+		tool_kv_str_or_null(e, "start_partition",
+				    app_name(l, index_app(l, b.start_index)));
 		kv_index(e, "selected_entry", b.selected_entry);
 		espimg_emit_kv_bool(e, "initial", b.initial);
 		emit_boot_writes(e, &b);
@@ -1230,7 +1145,8 @@ static int cmd_boot(struct run *run, struct input *in,
 		espimg_emit_begin_list(e);
 		for (unsigned i = 0; i < b.n_tries; i++) {
 			espimg_emit_begin_map(e);
-			kv_name(e, "partition", app_name(l, b.tries[i].app));
+			tool_kv_str_or_null(e, "partition",
+					    app_name(l, b.tries[i].app));
 			index_text(ib, sizeof(ib), b.tries[i].index);
 			espimg_emit_kv_str(e, "index", ib);
 			espimg_emit_kv_str(e, "result", try_name(b.tries[i].result));
@@ -1248,8 +1164,7 @@ static int cmd_boot(struct run *run, struct input *in,
 		}
 		emit_entries(e, l, ent);
 		emit_output_key(e, run, in, wrote);
-		emit_diags(e, run->diags);
-		r = doc_end(e);
+		r = doc_end(run, e);
 		if (r)
 			return r;
 	} else if (text(run)) {
@@ -1280,7 +1195,7 @@ static int cmd_boot(struct run *run, struct input *in,
 		if (cfg->anti_rollback)
 			printf("  eFuse secure version: %u -> %u\n", b.efuse_before,
 			       b.efuse_after);
-		if (run->out_path)
+		if (run->common.output)
 			text_written(run, in, b.written, wrote);
 		if (fflush(stdout)) {
 			tool_error(spec.name, "standard output: write error");
@@ -1403,12 +1318,12 @@ static int cmd_write(struct run *run, struct input *in,
 
 		if (!e)
 			return TOOL_EXIT_INTERNAL;
-		kv_name(e, "boot", boot_name(l, &b));
+		tool_kv_str_or_null(e, "boot", boot_name(l, &b));
 		espimg_emit_kv_str(e, "file", in->name);
 		espimg_emit_kv_str(e, "table", in->table_name);
 		espimg_emit_kv_str(e, "operation", cmd_names[run->cmd]);
-		kv_name(e, "target", app_name(l, target));
-		kv_name(e, "running", app_name(l, running));
+		tool_kv_str_or_null(e, "target", app_name(l, target));
+		tool_kv_str_or_null(e, "running", app_name(l, running));
 		espimg_emit_kv_str(e, "rc", espimg_ota_rc_name(res.rc));
 		espimg_emit_kv_bool(e, "refused", res.refused);
 		espimg_emit_kv_bool(e, "restart", res.restart);
@@ -1421,7 +1336,7 @@ static int cmd_write(struct run *run, struct input *in,
 						   ESPIMG_OTADATA_SECTOR);
 			espimg_emit_kv_uint(e, "seq", res.seq);
 			espimg_emit_kv_hex(e, "seq_hex", res.seq);
-			kv_name(e, "state_name",
+			tool_kv_str_or_null(e, "state_name",
 				espimg_otadata_state_name(res.state));
 			espimg_emit_kv_hex(e, "state_hex", res.state);
 			espimg_emit_end_map(e);
@@ -1432,7 +1347,8 @@ static int cmd_write(struct run *run, struct input *in,
 		espimg_emit_kv_bool(e, "reset_seq", res.reset_seq);
 		espimg_emit_kv_bool(e, "changed", res.changed);
 		if (res.erased_app >= 0)
-			kv_name(e, "device_erases", app_name(l, res.erased_app));
+			tool_kv_str_or_null(e, "device_erases",
+					    app_name(l, res.erased_app));
 		if (res.searched) {
 			espimg_emit_key(e, "seq_search");
 			espimg_emit_begin_map(e);
@@ -1447,8 +1363,7 @@ static int cmd_write(struct run *run, struct input *in,
 					    res.efuse_secure_version);
 		emit_entries(e, l, ent);
 		emit_output_key(e, run, in, wrote);
-		emit_diags(e, run->diags);
-		r = doc_end(e);
+		r = doc_end(run, e);
 		if (r)
 			return r;
 	} else if (text(run)) {
@@ -1530,10 +1445,8 @@ static int cmd_init(struct run *run, struct input *in)
 	if (!run->flash_path) {
 		free(in->data);
 		in->data = malloc((size_t)size);
-		if (!in->data) {
-			tool_error(spec.name, "out of memory");
-			return TOOL_EXIT_INTERNAL;
-		}
+		if (!in->data)
+			return tool_nomem(spec.name);
 		in->len = in->ota_len = (size_t)size;
 		in->ota_off = 0;
 		in->path = run->file;
@@ -1554,15 +1467,16 @@ static int cmd_init(struct run *run, struct input *in)
 		if (!e)
 			return TOOL_EXIT_INTERNAL;
 		espimg_emit_kv_str(e, "operation", "init");
-		kv_name(e, "file", run->flash_path ? in->name : NULL);
+		tool_kv_str_or_null(e, "file",
+				    run->flash_path ? in->name : NULL);
 		espimg_emit_kv_uint(e, "size", size);
 		espimg_emit_kv_hex(e, "size_hex", size);
 		espimg_emit_kv_uint(e, "offset", in->ota_off);
 		espimg_emit_kv_hex(e, "offset_hex", in->ota_off);
-		kv_name(e, "output", wrote ? target_path(run, in) : NULL);
+		tool_kv_str_or_null(e, "output",
+				    wrote ? target_path(run, in) : NULL);
 		espimg_emit_kv_bool(e, "dry_run", run->dry_run);
-		emit_diags(e, run->diags);
-		return doc_end(e);
+		return doc_end(run, e);
 	}
 	if (text(run)) {
 		if (run->flash_path)
@@ -1598,17 +1512,13 @@ int main(int argc, char **argv)
 	run.diags = espimg_diag_list_new();
 	run.bad = calloc((size_t)argc + 1, sizeof(*run.bad));
 	run.secver = calloc((size_t)argc + 1, sizeof(*run.secver));
-	if (!pos || !run.diags || !tmp || !run.bad || !run.secver) {
-		tool_error(spec.name, "out of memory");
-		return TOOL_EXIT_INTERNAL;
-	}
+	if (!pos || !run.diags || !tmp || !run.bad || !run.secver)
+		return tool_nomem(spec.name);
 	/* MD5 of binary tables needs no OpenSSL configuration. */
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 
 	status = tool_parse_args(&spec, argc, argv, on_option, &run, pos, &npos);
-	if (status)
-		goto done;
-	if (tool_help_or_version(&spec, run.help, run.version))
+	if (status || tool_help_or_version(&spec, &run.common))
 		goto done;
 	status = check_usage(&run, pos, npos);
 	if (status)
@@ -1633,7 +1543,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (tool_print_diags(spec.name, run.diags, run.quiet) && !status)
+	if (tool_print_diags(spec.name, run.diags, run.common.quiet) && !status)
 		status = TOOL_EXIT_INVALID;
 
 done:

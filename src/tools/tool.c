@@ -221,14 +221,94 @@ void tool_print_version(const struct tool_spec *spec, FILE *f)
 	fprintf(f, "%s (espimg) %s\n", spec->name, espimg_version());
 }
 
-bool tool_help_or_version(const struct tool_spec *spec, bool help,
-			  bool version)
+bool tool_help_or_version(const struct tool_spec *spec,
+			  const struct tool_common *c)
 {
-	if (help)
+	if (c->help)
 		tool_print_help(spec, stdout);
-	else if (version)
+	else if (c->version)
 		tool_print_version(spec, stdout);
-	return help || version;
+	return c->help || c->version;
+}
+
+/* "a|b|c" as "a, b or c", for messages. */
+static void alternatives(const char *words, char *buf, size_t cap)
+{
+	const char *last = strrchr(words, '|');
+	size_t n = 0;
+
+	for (const char *w = words; *w && n + 4 < cap; w++) {
+		if (*w != '|') {
+			buf[n++] = *w;
+		} else if (w == last) {
+			memcpy(buf + n, " or ", 4);
+			n += 4;
+		} else {
+			buf[n++] = ',';
+			buf[n++] = ' ';
+		}
+	}
+	buf[n] = '\0';
+}
+
+int tool_common_option(const struct tool_spec *spec, struct tool_common *c,
+		       const struct tool_option *opt, const char *value)
+{
+	char values[64];
+
+	switch (opt->id) {
+	case TOOL_OPT_FORMAT:
+		if (espimg_format_parse(value, &c->format)) {
+			alternatives(opt->arg_name, values, sizeof(values));
+			return tool_usage_error(spec, "format '%s' is not %s",
+						value, values);
+		}
+		c->format_set = true;
+		break;
+	case TOOL_OPT_OUTPUT:
+		if (!*value)
+			return tool_usage_error(spec, "-o needs a file name");
+		c->output = value;
+		break;
+	case TOOL_OPT_QUIET:
+		c->quiet = true;
+		break;
+	case TOOL_OPT_HELP:
+		c->help = true;
+		break;
+	case TOOL_OPT_VERSION:
+		c->version = true;
+		break;
+	}
+	return 0;
+}
+
+int tool_check_output(const struct tool_spec *spec,
+		      const struct tool_common *c)
+{
+	if (c->output && !strcmp(c->output, "-") && c->format_set)
+		return tool_usage_error(spec, "--format and -o - would both "
+					"write to standard output");
+	return 0;
+}
+
+int tool_parse_chip(const struct tool_spec *spec, const char *value,
+		    const espimg_chip **chip)
+{
+	/* "auto" is esptool's spelling of "from the header". */
+	if (!strcmp(value, "auto")) {
+		*chip = NULL;
+		return 0;
+	}
+	*chip = espimg_chip_by_key(value);
+	if (*chip)
+		return 0;
+	fprintf(stderr, "%s: error: unknown chip '%s'; known: ", spec->name,
+		value);
+	for (size_t i = 0; i < espimg_chip_count(); i++)
+		fprintf(stderr, "%s%s", i ? " " : "", espimg_chip_at(i)->key);
+	fprintf(stderr, "\nTry '%s --help'.\n", spec->name);
+	return TOOL_EXIT_USAGE;
 }
 
 int tool_usage_error(const struct tool_spec *spec, const char *fmt, ...)
@@ -252,6 +332,34 @@ void tool_error(const char *prog, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int tool_nomem(const char *prog)
+{
+	tool_error(prog, "out of memory");
+	return TOOL_EXIT_INTERNAL;
+}
+
+int tool_worst(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+void tool_diag_copy(espimg_diag_list *to, const espimg_diag *d,
+		    const char *file, int64_t base)
+{
+	int64_t offset = d->offset >= 0 && !d->line ? d->offset + base : -1;
+
+	espimg_diag_add(to, d->severity, d->code, d->file ? d->file : file,
+			d->line, d->column, offset, "%s", d->message);
+}
+
+void tool_diags_move(espimg_diag_list *to, espimg_diag_list *from,
+		     const char *file, int64_t base)
+{
+	for (size_t i = 0; i < espimg_diag_count(from); i++)
+		tool_diag_copy(to, espimg_diag_get(from, i), file, base);
+	espimg_diag_clear(from);
 }
 
 /* Line order (a stable sort), so layout findings that a later pass adds
@@ -445,25 +553,43 @@ void tool_input_close(struct tool_input *in)
 	in->mem = NULL;
 }
 
-/* Creates the missing directories above path, as the reference does for
- * its output.  Returns 0, or -1 with errno set. */
-static int make_parents(const char *path)
+/* Creates the missing directories above path's last name, and that one
+ * too when whole.  Returns 0, or -1 with errno set. */
+static int make_dirs(const char *path, bool whole)
 {
 	char *copy = strdup(path);
 	int r = 0;
 
 	if (!copy)
 		return -1;
-	for (char *p = copy + 1; *p && !r; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0777) && errno != EEXIST)
-			r = -1;
-		*p = '/';
+	/* The first character is the root or part of the first name. */
+	for (char *p = copy + (*copy != '\0'); !r; p++) {
+		char c = *p;
+
+		if (c == '/' || (!c && whole)) {
+			*p = '\0';
+			if (mkdir(copy, 0777) && errno != EEXIST)
+				r = -1;
+			*p = c;
+		}
+		if (!c)
+			break;
 	}
 	free(copy);
 	return r;
+}
+
+int tool_make_dirs(const char *dir)
+{
+	struct stat st;
+
+	if (make_dirs(dir, true) || stat(dir, &st))
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
 }
 
 int tool_write_output(const char *prog, const char *path, const void *data,
@@ -477,7 +603,9 @@ int tool_write_output(const char *prog, const char *path, const void *data,
 		}
 		return 0;
 	}
-	if (make_parents(path) || espimg_write_file_atomic(path, data, len, 0)) {
+	/* The reference makes the missing directories above its output. */
+	if (make_dirs(path, false) ||
+	    espimg_write_file_atomic(path, data, len, 0)) {
 		tool_error(prog, "%s: error: cannot write: %s", path,
 			   strerror(errno));
 		return TOOL_EXIT_USAGE;
@@ -488,4 +616,95 @@ int tool_write_output(const char *prog, const char *path, const void *data,
 int tool_file_write(void *ctx, const void *buf, size_t len)
 {
 	return fwrite(buf, 1, len, ctx) == len ? 0 : -1;
+}
+
+int tool_buf_write(void *ctx, const void *data, size_t len)
+{
+	struct tool_buf *b = ctx;
+
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* ------------------------------------------------------------ documents */
+
+espimg_emitter *tool_doc_begin(espimg_format format, const char *schema)
+{
+	espimg_emitter *e = espimg_emit_new(format, tool_file_write, stdout);
+
+	if (e)
+		espimg_emit_begin_doc(e, schema);
+	return e;
+}
+
+int tool_doc_end(const char *prog, espimg_emitter *e)
+{
+	int r = espimg_emit_end_doc(e);
+
+	espimg_emit_free(e);
+	if (fflush(stdout))
+		r = ESPIMG_EIO;
+	if (r == ESPIMG_ENOMEM || r == ESPIMG_EINVAL) {
+		tool_error(prog, "internal error: %s", espimg_strerror(r));
+		return TOOL_EXIT_INTERNAL;
+	}
+	if (r) {
+		tool_error(prog, "standard output: %s", espimg_strerror(r));
+		return TOOL_EXIT_USAGE;
+	}
+	return 0;
+}
+
+void tool_kv_str_or_null(espimg_emitter *e, const char *key,
+			 const char *v)
+{
+	espimg_emit_key(e, key);
+	if (v)
+		espimg_emit_str(e, v);
+	else
+		espimg_emit_null(e);
+}
+
+void tool_emit_diags(espimg_emitter *e, const espimg_diag_list *diags,
+		     bool lines)
+{
+	espimg_emit_key(e, "diagnostics");
+	espimg_emit_begin_list(e);
+	for (size_t i = 0; i < espimg_diag_count(diags); i++) {
+		const espimg_diag *d = espimg_diag_get(diags, i);
+
+		espimg_emit_begin_map(e);
+		espimg_emit_kv_str(e, "severity", espimg_severity_name(d->severity));
+		espimg_emit_kv_str(e, "code", d->code);
+		tool_kv_str_or_null(e, "file", d->file);
+		espimg_emit_key(e, "offset");
+		if (d->offset >= 0 && !(lines && d->line))
+			espimg_emit_int(e, d->offset);
+		else
+			espimg_emit_null(e);
+		if (lines) {
+			espimg_emit_key(e, "line");
+			if (d->line)
+				espimg_emit_uint(e, d->line);
+			else
+				espimg_emit_null(e);
+		}
+		espimg_emit_kv_str(e, "message", d->message);
+		espimg_emit_end_map(e);
+	}
+	espimg_emit_end_list(e);
 }
