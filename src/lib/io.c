@@ -229,14 +229,19 @@ int espimg_write_file_atomic(const char *path, const void *data, size_t len,
 	mode_t mode;
 	int fd, saved;
 
-	if (!path || !*path || (!data && len) || (flags & ~ESPIMG_WRITE_SYNC))
+	/* errno is set too, so a caller's strerror(errno) says why. */
+	if (!path || !*path || (!data && len) || (flags & ~ESPIMG_WRITE_SYNC)) {
+		errno = EINVAL;
 		return ESPIMG_EINVAL;
+	}
 	slash = strrchr(path, '/');
 	base = slash ? slash + 1 : path;
 	dirlen = (size_t)(base - path);
 	baselen = strlen(base);
-	if (baselen == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+	if (baselen == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		errno = EINVAL;
 		return ESPIMG_EINVAL;
+	}
 
 	/* "<dir>/.<base>.XXXXXX" */
 	tmpl = malloc(dirlen + 1 + baselen + 8);
