@@ -1,14 +1,18 @@
 /*
  * fuzz_common.h - what the libFuzzer harnesses share: a CHECK that aborts
- * (so libFuzzer saves the input) and a write sink that counts the bytes an
- * emitter produces.
+ * (so libFuzzer saves the input), a write sink that counts the bytes an
+ * emitter produces, little-endian loads, and a counting source that checks
+ * every read and can fail on demand.
  */
 #ifndef ESPIMG_FUZZ_COMMON_H
 #define ESPIMG_FUZZ_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "espimg/espimg.h"
 
@@ -34,6 +38,85 @@ static int sink_write(void *ctx, const void *buf, size_t len)
 		s->first = *(const char *)buf;
 	s->len += len;
 	return 0;
+}
+
+/* Little-endian loads for the oracles. */
+static inline uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* How a counted source misbehaves. */
+struct fault {
+	unsigned fail_call; /* this read call (1-based) fails with EIO; 0 = none */
+	uint64_t extra;     /* bytes the source claims beyond its end */
+};
+
+/*
+ * A counting wrapper around espimg_source_mem.  Every read must ask for at
+ * most max_read bytes and, unless the source claims extra bytes, stay
+ * inside the buffer (espimg_source_mem copies whatever it is asked for);
+ * with extra bytes, reads come back short at the real end (a file that
+ * shrank while it was read).
+ */
+struct counted {
+	espimg_source mem;
+	size_t max_read;
+	struct fault f;
+	unsigned calls;
+	uint64_t bytes; /* bytes delivered */
+	bool failed;    /* the failing call happened */
+};
+
+static inline int counted_read(void *ctx, uint64_t off, void *buf,
+			       size_t len, size_t *got)
+{
+	struct counted *c = ctx;
+	int r;
+
+	CHECK(buf && got);
+	CHECK(len <= c->max_read);
+	c->calls++;
+	if (c->calls == c->f.fail_call) {
+		c->failed = true;
+		*got = 0;
+		return ESPIMG_EIO;
+	}
+	if (c->f.extra) {
+		if (off >= c->mem.size) {
+			*got = 0;
+			return 0;
+		}
+		if (len > c->mem.size - off)
+			len = (size_t)(c->mem.size - off);
+	} else {
+		CHECK(off <= c->mem.size && len <= c->mem.size - off);
+	}
+	r = c->mem.read_at(c->mem.ctx, off, buf, len, got);
+	CHECK(r == 0 && *got == len);
+	c->bytes += *got;
+	return 0;
+}
+
+/* Makes src read buf[0..len) through c (which it points to). */
+static inline void counted_init(struct counted *c, espimg_source *src,
+				const uint8_t *buf, size_t len,
+				size_t max_read, struct fault f)
+{
+	memset(c, 0, sizeof(*c));
+	espimg_source_mem(&c->mem, buf, len);
+	CHECK(c->mem.size == len && c->mem.read_at);
+	c->max_read = max_read;
+	c->f = f;
+	src->read_at = counted_read;
+	src->ctx = c;
+	src->size = len + f.extra;
 }
 
 /* Parses CSV text that the library itself rendered: that must succeed, so

@@ -60,85 +60,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SECTOR 0x1000u
 
-/* A counting wrapper around espimg_source_mem that can fail on demand. */
-struct counted {
-	espimg_source mem;
-	unsigned fail_call; /* 0 = never */
-	unsigned calls;
-	uint64_t bytes;
-	bool failed;
-};
-
-static int counted_read(void *ctx, uint64_t off, void *buf, size_t len,
-			size_t *got)
-{
-	struct counted *c = ctx;
-	int r;
-
-	CHECK(buf && got);
-	CHECK(len <= ESPIMG_PTABLE_BIN_SIZE);
-	c->calls++;
-	if (c->calls == c->fail_call) {
-		c->failed = true;
-		*got = 0;
-		return ESPIMG_EIO;
-	}
-	/* espimg_source_mem copies whatever it is asked for */
-	CHECK(off <= c->mem.size && len <= c->mem.size - off);
-	r = c->mem.read_at(c->mem.ctx, off, buf, len, got);
-	CHECK(r == 0 && *got == len);
-	c->bytes += len;
-	return 0;
-}
-
-static void counted_init(struct counted *c, espimg_source *src,
-			 const uint8_t *buf, size_t len, unsigned fail_call)
-{
-	memset(c, 0, sizeof(*c));
-	espimg_source_mem(&c->mem, buf, len);
-	CHECK(c->mem.size == len);
-	c->fail_call = fail_call;
-	src->read_at = counted_read;
-	src->ctx = c;
-	src->size = len;
-}
-
 /* ------------------------------------------------------------ input */
+
+/* Mode 1: the next record {u8 sector, u16 length (LE), data} at p[*i..n):
+ * its place in the file and its data (the length cut at the input's end).
+ * false when no record header is left. */
+static bool next_record(const uint8_t *p, size_t n, size_t *i, size_t *off,
+			const uint8_t **data, size_t *l)
+{
+	if (n - *i < 3)
+		return false;
+	*off = (size_t)(p[*i] & 0x3F) * SECTOR;
+	*l = (size_t)p[*i + 1] | (size_t)p[*i + 2] << 8;
+	*i += 3;
+	if (*l > n - *i)
+		*l = n - *i;
+	*data = p + *i;
+	*i += *l;
+	return true;
+}
 
 /* Mode 1: records into 0xFF filler.  Returns the file (malloc'd). */
 static uint8_t *place(const uint8_t *p, size_t n, bool round, size_t *len)
 {
-	size_t end = 0, i = 0;
+	size_t end = 0, i = 0, off, l;
+	const uint8_t *data;
 	uint8_t *buf;
 
 	/* first pass: the size */
-	while (n - i >= 3) {
-		size_t off = (size_t)(p[i] & 0x3F) * SECTOR;
-		size_t l = (size_t)p[i + 1] | (size_t)p[i + 2] << 8;
-
-		i += 3;
-		if (l > n - i)
-			l = n - i;
+	while (next_record(p, n, &i, &off, &data, &l))
 		if (off + l > end)
 			end = off + l;
-		i += l;
-	}
 	if (round)
 		end = (end + SECTOR) & ~(size_t)(SECTOR - 1);
 	buf = malloc(end ? end : 1);
 	CHECK(buf);
 	memset(buf, 0xFF, end);
 	i = 0;
-	while (n - i >= 3) {
-		size_t off = (size_t)(p[i] & 0x3F) * SECTOR;
-		size_t l = (size_t)p[i + 1] | (size_t)p[i + 2] << 8;
-
-		i += 3;
-		if (l > n - i)
-			l = n - i;
-		memcpy(buf + off, p + i, l);
-		i += l;
-	}
+	while (next_record(p, n, &i, &off, &data, &l))
+		memcpy(buf + off, data, l);
 	*len = end;
 	return buf;
 }
@@ -162,12 +122,6 @@ static bool header_byte_at(const uint8_t *buf, size_t len, uint64_t off)
 {
 	return off + ESPIMG_IMAGE_HEADER_SIZE <= len &&
 	       buf[off] == ESPIMG_IMAGE_MAGIC;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
 }
 
 static bool record_ok(const uint8_t *r)
@@ -331,7 +285,9 @@ static void check_locate(const espimg_flash *f, const espimg_flash_opts *o,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint32_t table_offsets[] = { 0, 0x8000, 0x9000, 0x10000 };
+	static const struct fault none = { 0, 0 };
 	espimg_flash_opts o = { .file = "fuzz.bin" };
+	struct fault fault = none;
 	struct counted c;
 	espimg_source src;
 	espimg_diag_list *d;
@@ -358,13 +314,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (mode < 2 && sel)
 		o.chip = espimg_chip_at((sel - 1) % espimg_chip_count());
+	fault.fail_call = mode == 2 ? sel + 1 : 0;
 
 	d = espimg_diag_list_new();
 	CHECK(d);
 
 	if (mode == 3) {
 		/* claims more than any flash holds */
-		counted_init(&c, &src, buf, len, 0);
+		counted_init(&c, &src, buf, len, ESPIMG_PTABLE_BIN_SIZE, none);
 		src.size = (uint64_t)ESPIMG_FLASH_MAX_SIZE + 1 + len;
 		f = (espimg_flash *)buf;
 		CHECK(espimg_flash_locate(&src, &o, &f, d) == ESPIMG_ETOOBIG);
@@ -373,7 +330,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* detection */
-	counted_init(&c, &src, buf, len, mode == 2 ? sel + 1 : 0);
+	counted_init(&c, &src, buf, len, ESPIMG_PTABLE_BIN_SIZE, fault);
 	content = espimg_detect_content(&src);
 	CHECK(c.bytes <= 4096);
 	if (c.failed)
@@ -382,7 +339,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_detect(content, buf, len);
 
 	/* locating */
-	counted_init(&c, &src, buf, len, mode == 2 ? sel + 1 : 0);
+	counted_init(&c, &src, buf, len, ESPIMG_PTABLE_BIN_SIZE, fault);
 	r = espimg_flash_locate(&src, &o, &f, d);
 	if (c.failed) {
 		CHECK(r == ESPIMG_EIO && f == NULL);

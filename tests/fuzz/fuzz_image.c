@@ -52,66 +52,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_READ ((size_t)1 << 20) /* the largest single read we accept */
 
-/* How the source misbehaves (option byte mode 3). */
-struct fault {
-	unsigned fail_call; /* this read call (1-based) fails; 0 = none */
-	uint64_t extra;     /* bytes the source claims beyond its end */
-};
-
-/* A counting wrapper around espimg_source_mem that can fail on demand. */
-struct counted {
-	espimg_source mem;
-	struct fault f;
-	unsigned calls;
-	uint64_t bytes;   /* bytes delivered */
-	bool failed;
-};
-
-static int counted_read(void *ctx, uint64_t off, void *buf, size_t len,
-			size_t *got)
-{
-	struct counted *c = ctx;
-	int r;
-
-	CHECK(buf && got);
-	CHECK(len <= MAX_READ);
-	c->calls++;
-	if (c->calls == c->f.fail_call) {
-		c->failed = true;
-		*got = 0;
-		return ESPIMG_EIO;
-	}
-	if (c->f.extra) {
-		/* a file that shrank: short reads at its real end */
-		if (off >= c->mem.size) {
-			*got = 0;
-			return 0;
-		}
-		if (len > c->mem.size - off)
-			len = (size_t)(c->mem.size - off);
-	} else {
-		/* espimg_source_mem copies whatever it is asked for: readers
-		 * must stay inside the source's size */
-		CHECK(off <= c->mem.size && len <= c->mem.size - off);
-	}
-	r = c->mem.read_at(c->mem.ctx, off, buf, len, got);
-	CHECK(r == 0 && *got == len);
-	c->bytes += *got;
-	return 0;
-}
-
-static void counted_init(struct counted *c, espimg_source *src,
-			 const uint8_t *buf, size_t len, struct fault f)
-{
-	memset(c, 0, sizeof(*c));
-	espimg_source_mem(&c->mem, buf, len);
-	CHECK(c->mem.size == len && c->mem.read_at);
-	c->f = f;
-	src->read_at = counted_read;
-	src->ctx = c;
-	src->size = len + f.extra;
-}
-
 /* ------------------------------------------------------------ JSON check */
 
 struct json {
@@ -658,17 +598,6 @@ static void check_text(const espimg_image *img, const espimg_diag_list *d,
 	free(text);
 }
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 /* ELF32 little-endian (the System V gABI): 52-byte header, 32-byte
  * program headers, 40-byte section headers. */
 static void check_elf(const espimg_image *img, const uint8_t *im,
@@ -696,40 +625,40 @@ static void check_elf(const espimg_image *img, const uint8_t *im,
 		}
 	}
 	CHECK(!memcmp(elf, "\x7f" "ELF\x01\x01\x01", 7));
-	CHECK(rd16(elf + 16) == 2); /* ET_EXEC */
-	CHECK(rd16(elf + 18) ==
+	CHECK(le16(elf + 16) == 2); /* ET_EXEC */
+	CHECK(le16(elf + 18) ==
 	      (img->chip->arch == ESPIMG_ARCH_XTENSA ? 94 : 243));
-	CHECK(rd32(elf + 24) == img->entry_addr);
-	phoff = rd32(elf + 28);
-	shoff = rd32(elf + 32);
-	CHECK(rd16(elf + 40) == 52);
-	phnum = rd16(elf + 44);
-	shnum = rd16(elf + 48);
-	shstrndx = rd16(elf + 50);
+	CHECK(le32(elf + 24) == img->entry_addr);
+	phoff = le32(elf + 28);
+	shoff = le32(elf + 32);
+	CHECK(le16(elf + 40) == 52);
+	phnum = le16(elf + 44);
+	shnum = le16(elf + 48);
+	shstrndx = le16(elf + 50);
 	CHECK(phnum == nload);
-	CHECK(!phnum || (rd16(elf + 42) == 32 &&
+	CHECK(!phnum || (le16(elf + 42) == 32 &&
 			 (uint64_t)phoff + 32u * phnum <= len));
-	CHECK(rd16(elf + 46) == 40 && shnum >= nload + 2 && shstrndx < shnum);
+	CHECK(le16(elf + 46) == 40 && shnum >= nload + 2 && shstrndx < shnum);
 	CHECK((uint64_t)shoff + 40u * shnum <= len);
 
-	shstr_off = rd32(elf + shoff + 40u * shstrndx + 16);
-	shstr_size = rd32(elf + shoff + 40u * shstrndx + 20);
+	shstr_off = le32(elf + shoff + 40u * shstrndx + 16);
+	shstr_size = le32(elf + shoff + 40u * shstrndx + 20);
 	CHECK((uint64_t)shstr_off + shstr_size <= len && shstr_size > 0);
 	CHECK(elf[shstr_off + shstr_size - 1] == 0);
 	for (size_t i = 0; i < shnum; i++)
-		CHECK(rd32(elf + shoff + 40u * i) < shstr_size);
+		CHECK(le32(elf + shoff + 40u * i) < shstr_size);
 
 	/* PT_LOAD entries ascend by address (gABI); each holds one
 	 * non-padding segment's bytes. */
 	for (k = 0; k < phnum; k++) {
 		const uint8_t *ph = elf + phoff + 32u * k;
 
-		CHECK(rd32(ph) == 1); /* PT_LOAD */
-		CHECK(rd32(ph + 8) == rd32(ph + 12)); /* vaddr == paddr */
-		CHECK(rd32(ph + 16) == rd32(ph + 20)); /* filesz == memsz */
-		CHECK((uint64_t)rd32(ph + 4) + rd32(ph + 16) <= len);
+		CHECK(le32(ph) == 1); /* PT_LOAD */
+		CHECK(le32(ph + 8) == le32(ph + 12)); /* vaddr == paddr */
+		CHECK(le32(ph + 16) == le32(ph + 20)); /* filesz == memsz */
+		CHECK((uint64_t)le32(ph + 4) + le32(ph + 16) <= len);
 		if (k)
-			CHECK(rd32(ph + 8) >= rd32(ph - 32 + 8));
+			CHECK(le32(ph + 8) >= le32(ph - 32 + 8));
 	}
 	for (size_t i = 0; i < img->nsegments; i++) {
 		const espimg_image_segment *s = &img->segments[i];
@@ -740,9 +669,9 @@ static void check_elf(const espimg_image *img, const uint8_t *im,
 		for (k = 0; k < phnum && !found; k++) {
 			const uint8_t *ph = elf + phoff + 32u * k;
 
-			if (used[k] || rd32(ph + 8) != s->load_addr ||
-			    rd32(ph + 16) != s->length ||
-			    memcmp(elf + rd32(ph + 4), im + s->data_offset,
+			if (used[k] || le32(ph + 8) != s->load_addr ||
+			    le32(ph + 16) != s->length ||
+			    memcmp(elf + le32(ph + 4), im + s->data_offset,
 				   s->length))
 				continue;
 			used[k] = found = true;
@@ -777,7 +706,7 @@ static void run_parse(struct run *p, const uint8_t *buf, size_t len,
 {
 	p->d = espimg_diag_list_new();
 	CHECK(p->d);
-	counted_init(&p->c, &p->src, buf, len, f);
+	counted_init(&p->c, &p->src, buf, len, MAX_READ, f);
 	p->img = NULL;
 	p->r = espimg_image_read(&p->src, o, &p->img, p->d);
 	CHECK(p->img);

@@ -50,12 +50,6 @@ static const char *const names[] = {
 	"ota_14", "ota_15",
 };
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static void check_search(uint32_t cur, unsigned t, unsigned n)
 {
 	uint32_t got = 0, b = (t + 1) % n, g = 1, top;
