@@ -10,6 +10,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include <criterion/criterion.h>
 
 #include "espimg/espimg.h"
+#include "synth.h"
 
 /* ------------------------------------------------------------ write sink */
 
@@ -127,6 +130,28 @@ static inline char *fx_diag_dump(const espimg_diag_list *l)
 							       : sizeof(line) - 1);
 	}
 	return s.data ? s.data : strdup("");
+}
+
+/* ------------------------------------------------------------ synthesis */
+
+/* The synthesiser's chip with this key (esp32, esp32c3, ...); asserts it
+ * exists. */
+static inline const synth_chip *fx_synth_chip(const char *key)
+{
+	const synth_chip *c = synth_chip_by_key(key);
+
+	cr_assert_not_null(c, "synth chip %s", key);
+	return c;
+}
+
+/* The image s describes, malloc'd (asserts it builds); frees s. */
+static inline uint8_t *fx_synth_finish(synth_image *s, size_t *len)
+{
+	uint8_t *out = NULL;
+
+	cr_assert_eq(synth_finish(s, &out, len), 0);
+	synth_free(s);
+	return out;
 }
 
 /* ------------------------------------------------------------ files */
@@ -267,6 +292,80 @@ static inline uint8_t *fx_corpus_read(const char *rel, size_t *len)
 		     path);
 	free(path);
 	return buf;
+}
+
+/* ------------------------------------------------------------ merged files */
+
+/* The corpus's real merged flash images that hold a partition table
+ * (images/NAME; our layout scan of each is images/expected/NAME.layout.txt). */
+#define FX_MERGED_WITH_TABLE                                                   \
+	"ant777__passman__firmware_merged.bin",                                \
+	"fivef__Servo-Driver-with-ESP32__merged-firmware.bin",                 \
+	"kukkiksm__ats-mini__bin_merged.bin",                                  \
+	"sdyspb__NasDisplay__firmware_merged.bin",                             \
+	"shariltumin__esp32-h2-w5500-micropython__build-ESP32_H2_STD_firmware.bin", \
+	"t-root__lilygo-twatch-s3-binary-time-deauther__merged.bin",           \
+	"zainalabidin85__Switch-Node__factory.bin"
+
+/* A layout scan of a merged file: the first image header at a bootloader
+ * offset (0x0..0x2000), the partition table's offset and its entries. */
+struct fx_layout {
+	long boot;  /* -1: none */
+	long table; /* -1: none */
+	unsigned chip_id;
+	size_t n;
+	char name[32][17];
+	unsigned type[32], subtype[32], offset[32], size[32];
+};
+
+/* Reads images/expected/NAME.layout.txt (NAME relative to images/, e.g.
+ * "gen/x.bin"); skips the test when the corpus is absent. */
+static inline void fx_layout_read(const char *name, struct fx_layout *l)
+{
+	char rel[512], *text, *line, *save = NULL;
+	bool in_table = false;
+	size_t len;
+
+	snprintf(rel, sizeof(rel), "images/expected/%s.layout.txt", name);
+	text = (char *)fx_corpus_read(rel, &len);
+	memset(l, 0, sizeof(*l));
+	l->boot = l->table = -1;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long off;
+		char pname[64];
+		unsigned t, st, o, sz;
+
+		if (strstr(line, "image header:") &&
+		    sscanf(line, "0x%lx", &off) == 1) {
+			const char *c = strstr(line, "chip_id=");
+
+			in_table = false;
+			cr_assert_not_null(c, "%s: %s", rel, line);
+			if (l->boot < 0 && off <= 0x2000) {
+				l->boot = (long)off;
+				l->chip_id = (unsigned)strtoul(c + 8, NULL, 10);
+			}
+		} else if (strstr(line, "partition table:") &&
+			   sscanf(line, "0x%lx", &off) == 1) {
+			cr_assert_eq(l->table, -1, "%s: one table per layout", rel);
+			l->table = (long)off;
+			in_table = true;
+		} else if (in_table &&
+			   sscanf(line, " %63s type=0x%x subtype=0x%x "
+					"offset=0x%x size=0x%x",
+				  pname, &t, &st, &o, &sz) == 5) {
+			cr_assert_lt(l->n, 32);
+			cr_assert_leq(strlen(pname), 16);
+			strcpy(l->name[l->n], pname);
+			l->type[l->n] = t;
+			l->subtype[l->n] = st;
+			l->offset[l->n] = o;
+			l->size[l->n] = sz;
+			l->n++;
+		}
+	}
+	free(text);
 }
 
 #endif

@@ -114,41 +114,33 @@ static espimg_content detect_buf(const uint8_t *buf, size_t len)
 /* A small bootloader (bootloader description) for the chip with this key. */
 static uint8_t *mk_boot(const char *key, size_t *len)
 {
-	const synth_chip *c = synth_chip_by_key(key);
+	const synth_chip *c = fx_synth_chip(key);
 	espimg_boot_desc bd;
 	uint8_t raw[80];
 	synth_image s;
-	uint8_t *out = NULL;
 
-	cr_assert_not_null(c, "%s", key);
 	synth_init(&s, c->id);
 	synth_boot_desc_init(&bd, 1);
 	synth_boot_desc_bytes(&bd, raw);
 	cr_assert_geq(synth_add(&s, c->dram, raw, sizeof(raw)), 0);
 	cr_assert_geq(synth_add_fill(&s, c->iram, 512, SYNTH_FILL_RANDOM, 3), 0);
-	cr_assert_eq(synth_finish(&s, &out, len), 0);
-	synth_free(&s);
-	return out;
+	return fx_synth_finish(&s, len);
 }
 
 /* A small app for the chip with this key. */
 static uint8_t *mk_app(const char *key, size_t *len)
 {
-	const synth_chip *c = synth_chip_by_key(key);
+	const synth_chip *c = fx_synth_chip(key);
 	espimg_app_desc ad;
 	uint8_t raw[256];
 	synth_image s;
-	uint8_t *out = NULL;
 
-	cr_assert_not_null(c, "%s", key);
 	synth_init(&s, c->id);
 	synth_app_desc_init(&ad, "flash", "1.0");
 	synth_app_desc_bytes(&ad, raw);
 	cr_assert_geq(synth_add(&s, c->drom, raw, sizeof(raw)), 0);
 	cr_assert_geq(synth_add_fill(&s, c->iram, 1024, SYNTH_FILL_RANDOM, 4), 0);
-	cr_assert_eq(synth_finish(&s, &out, len), 0);
-	synth_free(&s);
-	return out;
+	return fx_synth_finish(&s, len);
 }
 
 /* The 0xC00-byte binary of a CSV table (gen_esp32part's output; the
@@ -953,73 +945,10 @@ Test(flash, locate_bounded_reads_and_failures)
 
 /* ------------------------------------------------------------ corpus */
 
-/* Our layout scan of a merged file: the first image header at a
- * bootloader offset, the table offset and its entries. */
-struct layout {
-	long boot;   /* -1: none */
-	long table;  /* -1: none */
-	unsigned chip_id;
-	size_t n;
-	char name[32][17];
-	unsigned type[32], subtype[32], offset[32], size[32];
-};
-
-static void read_layout(const char *rel, struct layout *l)
-{
-	size_t len;
-	char *text = (char *)fx_corpus_read(rel, &len), *line, *save = NULL;
-	bool in_table = false;
-
-	memset(l, 0, sizeof(*l));
-	l->boot = l->table = -1;
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned long off;
-		unsigned id;
-		char name[64];
-		unsigned t, st, o, sz;
-
-		if (strstr(line, "image header:") &&
-		    sscanf(line, "0x%lx", &off) == 1) {
-			in_table = false;
-			const char *c = strstr(line, "chip_id=");
-			cr_assert_not_null(c);
-			id = (unsigned)strtoul(c + 8, NULL, 10);
-			if (l->boot < 0 && off <= 0x2000) {
-				l->boot = (long)off;
-				l->chip_id = id;
-			}
-		} else if (strstr(line, "partition table:") &&
-			   sscanf(line, "0x%lx", &off) == 1) {
-			cr_assert_eq(l->table, -1, "one table per layout");
-			l->table = (long)off;
-			in_table = true;
-		} else if (in_table &&
-			   sscanf(line, " %63s type=0x%x subtype=0x%x "
-					"offset=0x%x size=0x%x",
-				  name, &t, &st, &o, &sz) == 5) {
-			cr_assert_lt(l->n, 32);
-			cr_assert_leq(strlen(name), 16);
-			strcpy(l->name[l->n], name);
-			l->type[l->n] = t;
-			l->subtype[l->n] = st;
-			l->offset[l->n] = o;
-			l->size[l->n] = sz;
-			l->n++;
-		}
-	}
-	free(text);
-}
-
+/* The merged files, and one without a partition table. */
 static const char *const layout_files[] = {
 	"KhiemCE22__Security-on-SoC-ESP32__flash_contents.bin",
-	"ant777__passman__firmware_merged.bin",
-	"fivef__Servo-Driver-with-ESP32__merged-firmware.bin",
-	"kukkiksm__ats-mini__bin_merged.bin",
-	"sdyspb__NasDisplay__firmware_merged.bin",
-	"shariltumin__esp32-h2-w5500-micropython__build-ESP32_H2_STD_firmware.bin",
-	"t-root__lilygo-twatch-s3-binary-time-deauther__merged.bin",
-	"zainalabidin85__Switch-Node__factory.bin",
+	FX_MERGED_WITH_TABLE,
 };
 
 Test(flash, corpus_layouts)
@@ -1029,16 +958,14 @@ Test(flash, corpus_layouts)
 
 	for (size_t i = 0; i < sizeof(layout_files) / sizeof(layout_files[0]);
 	     i++) {
-		struct layout l;
+		struct fx_layout l;
 		espimg_flash *f = NULL;
 		espimg_flash_opts o = { .file = layout_files[i] };
 		espimg_source s;
 		uint8_t *buf;
 		size_t len;
 
-		snprintf(rel, sizeof(rel), "images/expected/%s.layout.txt",
-			 layout_files[i]);
-		read_layout(rel, &l);
+		fx_layout_read(layout_files[i], &l);
 		snprintf(rel, sizeof(rel), "images/%s", layout_files[i]);
 		buf = fx_corpus_read(rel, &len);
 		espimg_source_mem(&s, buf, len);

@@ -14,33 +14,16 @@
 #include "fixtures.h"
 #include "synth.h"
 
-static const synth_chip *chip(const char *key)
-{
-	const synth_chip *c = synth_chip_by_key(key);
-
-	cr_assert_not_null(c, "%s", key);
-	return c;
-}
-
-static uint8_t *finish(synth_image *s, size_t *len)
-{
-	uint8_t *b = NULL;
-
-	cr_assert_eq(synth_finish(s, &b, len), 0);
-	synth_free(s);
-	return b;
-}
-
 /* An app whose description is `desc` (256 bytes). */
 static uint8_t *app_with_desc(const uint8_t desc[256], size_t *len)
 {
-	const synth_chip *c = chip("esp32c3");
+	const synth_chip *c = fx_synth_chip("esp32c3");
 	synth_image s;
 
 	synth_init(&s, c->id);
 	cr_assert_geq(synth_add(&s, c->drom, desc, 256), 0);
 	cr_assert_geq(synth_add_fill(&s, c->iram, 64, SYNTH_FILL_COUNT, 1), 0);
-	return finish(&s, len);
+	return fx_synth_finish(&s, len);
 }
 
 static uint8_t *plain_app(size_t *len)
@@ -154,7 +137,7 @@ Test(image_emit, numbers_with_hex_beside)
 	size_t len;
 	uint8_t *b = plain_app(&len);
 	char *j = emit_json(b, len);
-	const synth_chip *c = chip("esp32c3");
+	const synth_chip *c = fx_synth_chip("esp32c3");
 	char want[96];
 
 	snprintf(want, sizeof(want), "\"load_addr\": %u,\n", c->drom);
@@ -238,7 +221,7 @@ Test(image_emit, run_address_and_offsets)
 
 Test(image_emit, bad_checksum_is_invalid_with_the_error)
 {
-	const synth_chip *c = chip("esp32c3");
+	const synth_chip *c = fx_synth_chip("esp32c3");
 	synth_image s;
 	size_t len;
 	uint8_t *b;
@@ -247,7 +230,7 @@ Test(image_emit, bad_checksum_is_invalid_with_the_error)
 	synth_init(&s, c->id);
 	cr_assert_geq(synth_add_fill(&s, c->iram, 64, SYNTH_FILL_COUNT, 1), 0);
 	s.bad_checksum = true;
-	b = finish(&s, &len);
+	b = fx_synth_finish(&s, &len);
 	j = emit_json(b, len);
 	assert_has(j, "\"status\": \"invalid\"");
 	assert_has(j, "\"valid\": false");

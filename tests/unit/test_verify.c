@@ -30,13 +30,11 @@
 static uint8_t *make_app(const char *chip, const char *project,
 			 void (*tweak)(synth_image *), size_t *len)
 {
-	const synth_chip *c = synth_chip_by_key(chip);
+	const synth_chip *c = fx_synth_chip(chip);
 	espimg_app_desc d;
 	uint8_t drom[512];
 	synth_image s;
-	uint8_t *out = NULL;
 
-	cr_assert_not_null(c, "%s", chip);
 	synth_init(&s, c->id);
 	synth_app_desc_init(&d, project, "1.2.3");
 	synth_fill_bytes(drom, sizeof(drom), SYNTH_FILL_RANDOM, 7);
@@ -46,31 +44,25 @@ static uint8_t *make_app(const char *chip, const char *project,
 	cr_assert_geq(synth_add_fill(&s, c->irom, 3000, SYNTH_FILL_RANDOM, 2), 0);
 	if (tweak)
 		tweak(&s);
-	cr_assert_eq(synth_finish(&s, &out, len), 0);
-	synth_free(&s);
-	return out;
+	return fx_synth_finish(&s, len);
 }
 
 /* A second-stage bootloader: IRAM code and a DRAM segment holding an
  * esp_bootloader_desc_t. */
 static uint8_t *make_bootloader(const char *chip, size_t *len)
 {
-	const synth_chip *c = synth_chip_by_key(chip);
+	const synth_chip *c = fx_synth_chip(chip);
 	espimg_boot_desc d;
 	uint8_t dram[128];
 	synth_image s;
-	uint8_t *out = NULL;
 
-	cr_assert_not_null(c);
 	synth_init(&s, c->id);
 	synth_boot_desc_init(&d, 1);
 	memset(dram, 0, sizeof(dram));
 	synth_boot_desc_bytes(&d, dram);
 	cr_assert_geq(synth_add_fill(&s, c->iram, 2000, SYNTH_FILL_RANDOM, 3), 0);
 	cr_assert_geq(synth_add(&s, c->dram, dram, sizeof(dram)), 0);
-	cr_assert_eq(synth_finish(&s, &out, len), 0);
-	synth_free(&s);
-	return out;
+	return fx_synth_finish(&s, len);
 }
 
 static espimg_key *load_key(const char *name)
@@ -1677,13 +1669,7 @@ Test(verify_corpus, key_digest_files)
 Test(verify_corpus, merged_flash_images)
 {
 	static const char *const files[] = {
-		"ant777__passman__firmware_merged.bin",
-		"fivef__Servo-Driver-with-ESP32__merged-firmware.bin",
-		"kukkiksm__ats-mini__bin_merged.bin",
-		"sdyspb__NasDisplay__firmware_merged.bin",
-		"shariltumin__esp32-h2-w5500-micropython__build-ESP32_H2_STD_firmware.bin",
-		"t-root__lilygo-twatch-s3-binary-time-deauther__merged.bin",
-		"zainalabidin85__Switch-Node__factory.bin",
+		FX_MERGED_WITH_TABLE,
 		"gen/merge_c3_patched_qio_40m_4MB.bin",
 		"gen/merge_c3_raw.bin",
 		"gen/merge_esp32_fill1MB_dout.bin",
@@ -1693,48 +1679,25 @@ Test(verify_corpus, merged_flash_images)
 	int passed = 0, failed = 0;
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char rel[300], *path, line[300], first_app[40] = "";
-		long boot_at = -1, table_at = -1;
-		unsigned chip_id = 0;
+		char rel[300];
+		const char *first_app = "";
+		struct fx_layout l;
 		const espimg_chip *chip;
 		espimg_verify_report *r;
-		FILE *fp;
 		bool expect_ok;
 
-		snprintf(rel, sizeof(rel), "images/expected/%s.layout.txt", files[i]);
-		path = fx_corpus_path(rel);
-		fp = fopen(path, "r");
-		cr_assert_not_null(fp, "%s", path);
-		while (fgets(line, sizeof(line), fp)) {
-			long off;
-			char name[40];
-			unsigned type;
-
-			if (boot_at < 0 &&
-			    sscanf(line, "0x%lx image header:", &off) == 1 &&
-			    strstr(line, "chip_id=")) {
-				boot_at = off;
-				chip_id = (unsigned)strtoul(strstr(line, "chip_id=") + 8,
-							    NULL, 10);
-			} else if (table_at < 0 &&
-				   sscanf(line, "0x%lx partition table:", &off) == 1) {
-				table_at = off;
-			} else if (!first_app[0] &&
-				   sscanf(line, " %39s type=0x%x", name, &type) == 2 &&
-				   type == 0) {
-				snprintf(first_app, sizeof(first_app), "%s", name);
-			}
-		}
-		fclose(fp);
-		free(path);
-		cr_assert_geq(boot_at, 0, "%s", files[i]);
-		cr_assert_geq(table_at, 0, "%s", files[i]);
-		chip = espimg_chip_by_id(chip_id);
+		fx_layout_read(files[i], &l);
+		for (size_t k = 0; k < l.n && !first_app[0]; k++)
+			if (l.type[k] == 0) /* app */
+				first_app = l.name[k];
+		cr_assert_geq(l.boot, 0, "%s", files[i]);
+		cr_assert_geq(l.table, 0, "%s", files[i]);
+		chip = espimg_chip_by_id(l.chip_id);
 		cr_assert_not_null(chip);
 		/* At the ROM's offset, or everything shifted down alike. */
-		expect_ok = (unsigned long)boot_at == chip->bootloader_offset ||
-			    (boot_at < (long)chip->bootloader_offset &&
-			     table_at + (long)chip->bootloader_offset - boot_at ==
+		expect_ok = (unsigned long)l.boot == chip->bootloader_offset ||
+			    (l.boot < (long)chip->bootloader_offset &&
+			     l.table + (long)chip->bootloader_offset - l.boot ==
 				     0x8000);
 
 		snprintf(rel, sizeof(rel), "images/%s", files[i]);
