@@ -74,31 +74,33 @@ static int load_mem(const void *data, size_t len, const char *name,
 	return rc;
 }
 
-static espimg_key *load(const char *path)
+/* The key in buf (freed) read from `name`; asserts it loads. */
+static espimg_key *load_buf(uint8_t *buf, size_t len, const char *name)
 {
 	espimg_key *k = NULL;
 	const char *code;
-	size_t len;
-	uint8_t *buf = read_repo(path, &len);
 
-	cr_assert_eq(load_mem(buf, len, path, &k, &code), 0, "%s: %s", path,
+	cr_assert_eq(load_mem(buf, len, name, &k, &code), 0, "%s: %s", name,
 		     code);
 	free(buf);
 	cr_assert_not_null(k);
 	return k;
 }
 
+static espimg_key *load(const char *path)
+{
+	size_t len;
+	uint8_t *buf = read_repo(path, &len);
+
+	return load_buf(buf, len, path);
+}
+
 static espimg_key *load_corpus(const char *rel)
 {
-	espimg_key *k = NULL;
-	const char *code;
 	size_t len;
 	uint8_t *buf = fx_corpus_read(rel, &len);
 
-	cr_assert_eq(load_mem(buf, len, rel, &k, &code), 0, "%s: %s", rel,
-		     code);
-	free(buf);
-	return k;
+	return load_buf(buf, len, rel);
 }
 
 static EVP_PKEY *ossl_load(const char *path)
