@@ -971,10 +971,9 @@ static int parse_binary(const uint8_t *data, size_t len,
 			}
 			if (memcmp(row + 16, digest, 16)) {
 				char want[33], got[33];
-				for (int i = 0; i < 16; i++) {
-					snprintf(want + 2 * i, 3, "%02x", digest[i]);
-					snprintf(got + 2 * i, 3, "%02x", row[16 + i]);
-				}
+
+				espimg_hex(want, digest, 16);
+				espimg_hex(got, row + 16, 16);
 				espimg_diag_add(diags, ESPIMG_SEV_ERROR,
 						"ptable.md5", file, 0, 0,
 						(int64_t)off + 16,
