@@ -124,14 +124,19 @@ static bool header_byte_at(const uint8_t *buf, size_t len, uint64_t off)
 	       buf[off] == ESPIMG_IMAGE_MAGIC;
 }
 
+/* The otadata record at the start of sector r: erased, a CRC that matches
+ * its seq, or alone in an otherwise erased sector. */
 static bool record_ok(const uint8_t *r)
 {
-	bool erased = true;
+	bool erased = true, alone = true;
 
 	for (size_t i = 0; i < ESPIMG_OTADATA_ENTRY_SIZE; i++)
 		erased = erased && r[i] == 0xFF;
-	return erased || le32(r + ESPIMG_OTADATA_OFF_CRC) ==
-				 espimg_otadata_crc(le32(r + ESPIMG_OTADATA_OFF_SEQ));
+	for (size_t i = ESPIMG_OTADATA_ENTRY_SIZE; i < SECTOR; i++)
+		alone = alone && r[i] == 0xFF;
+	return erased || alone ||
+	       le32(r + ESPIMG_OTADATA_OFF_CRC) ==
+		       espimg_otadata_crc(le32(r + ESPIMG_OTADATA_OFF_SEQ));
 }
 
 static void check_detect(espimg_content c, const uint8_t *buf, size_t len)
@@ -164,7 +169,7 @@ static void check_detect(espimg_content c, const uint8_t *buf, size_t len)
 	case ESPIMG_CONTENT_FLASH:
 		if (entry_at(buf, len, ESPIMG_PTABLE_DEFAULT_OFFSET))
 			break;
-		for (uint64_t off = 0; off < 0x10000; off += SECTOR)
+		for (uint64_t off = 0; off <= 0x10000; off += SECTOR)
 			below = below || entry_at(buf, len, off);
 		for (uint64_t off = 0; off <= 0x2000; off += SECTOR)
 			header = header || header_byte_at(buf, len, off);
@@ -332,7 +337,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* detection */
 	counted_init(&c, &src, buf, len, ESPIMG_PTABLE_BIN_SIZE, fault);
 	content = espimg_detect_content(&src);
-	CHECK(c.bytes <= 4096);
+	/* A few KiB: the head, table rows up to 0x10000, three image
+	 * headers, and the rest of both otadata sectors when a record's CRC
+	 * is bad (2 x 4064 bytes). */
+	CHECK(c.bytes <= 12288);
 	if (c.failed)
 		CHECK(content == ESPIMG_CONTENT_UNKNOWN);
 	else
