@@ -82,6 +82,12 @@ typedef struct espimg_flash {
 	const espimg_chip *chip;
 	/* bootloader_offset == chip->bootloader_offset: where the ROM loads it. */
 	bool bootloader_offset_ok;
+	/* The flash offset of the file's first byte: 0, or N for a file
+	 * written with esptool merge-bin --target-offset N - the bootloader
+	 * sits N bytes below the chip's bootloader offset and the table, found
+	 * by a scan, N bytes below the expected table offset.  A partition at
+	 * flash offset P is at file offset P - base_offset. */
+	uint64_t base_offset;
 
 	/* The partition table, decoded without the layout rules (the caller
 	 * runs espimg_ptable_verify). NULL when none was found. */

@@ -513,6 +513,8 @@ int espimg_flash_locate(const espimg_source *src,
 			       f->table_offset + (want - f->bootloader_offset) ==
 				       expected;
 
+		if (shifted)
+			f->base_offset = want - f->bootloader_offset;
 		espimg_diag_add(diags, ESPIMG_SEV_WARNING,
 				"flash.bootloader_offset", file, 0, 0,
 				(int64_t)f->bootloader_offset,

@@ -1368,17 +1368,8 @@ static int check_flash(vctx *v, const espimg_source *src)
 	if (rc < 0 || !fl)
 		goto out;
 	/* esptool merge-bin --target-offset N: file offset 0 is flash
-	 * offset N, so the bootloader and the table both sit N bytes low
-	 * (flash.c says so in flash.bootloader_offset). */
-	if (fl->has_bootloader && !fl->bootloader_offset_ok && fl->table &&
-	    fl->table_scanned &&
-	    fl->chip->bootloader_offset > fl->bootloader_offset) {
-		uint64_t d = fl->chip->bootloader_offset - fl->bootloader_offset;
-
-		if (fl->table_offset + d == (o->table_offset ? o->table_offset :
-					      ESPIMG_PTABLE_DEFAULT_OFFSET))
-			shift = d;
-	}
+	 * offset N, so the bootloader and the table both sit N bytes low. */
+	shift = fl->base_offset;
 	add_flash_diags(v, diags, fl, true, shift);
 	v->r->chip = fl->chip;
 
