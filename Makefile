@@ -126,41 +126,10 @@ check-conformance: all
 	@BUILD=$(BUILD) tests/run-all.sh conformance
 
 # ---------------------------------------------------------------- demo
-DEMO_IMAGE_ARGS := --chip esp32c3 --app hello_world,v1.0.0 --seg dram,2K \
-	--seg iram,16K --seg irom,64K
+# scripts/demo.sh: the primary example's table, an app, otadata, signing,
+# and the factory image of examples/release-ota-user.
 demo: all $(BUILD)/tests/mkimage
-	@mkdir -p $(BUILD)/demo
-	@echo '$$ gen-partitions --flash-size 4MB --format text partitions/partitions_ota_user.csv $(BUILD)/demo/partitions_ota_user.bin'
-	@$(BUILD)/bin/gen-partitions --flash-size 4MB --format text \
-		partitions/partitions_ota_user.csv $(BUILD)/demo/partitions_ota_user.bin
-	@echo
-	@echo "wrote $(BUILD)/demo/partitions_ota_user.bin ($$(wc -c < $(BUILD)/demo/partitions_ota_user.bin) bytes)"
-	@echo
-	@echo '$$ mkimage $(DEMO_IMAGE_ARGS) -o $(BUILD)/demo/hello_world.bin'
-	@$(BUILD)/tests/mkimage $(DEMO_IMAGE_ARGS) -o $(BUILD)/demo/hello_world.bin
-	@echo '$$ esp-imginfo $(BUILD)/demo/hello_world.bin'
-	@$(BUILD)/bin/esp-imginfo $(BUILD)/demo/hello_world.bin
-	@echo
-	@echo '$$ otadata-set --table partitions/partitions_ota_user.csv init $(BUILD)/demo/otadata.bin'
-	@$(BUILD)/bin/otadata-set --table partitions/partitions_ota_user.csv init $(BUILD)/demo/otadata.bin
-	@echo '$$ otadata-set --table partitions/partitions_ota_user.csv set-boot --partition ota_1 $(BUILD)/demo/otadata.bin'
-	@$(BUILD)/bin/otadata-set --table partitions/partitions_ota_user.csv set-boot --partition ota_1 $(BUILD)/demo/otadata.bin
-	@echo '$$ otadata-set --table partitions/partitions_ota_user.csv show $(BUILD)/demo/otadata.bin'
-	@$(BUILD)/bin/otadata-set --table partitions/partitions_ota_user.csv show $(BUILD)/demo/otadata.bin
-	@echo
-	@echo '$$ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out $(BUILD)/demo/signing-key.pem'
-	@rm -f $(BUILD)/demo/signing-key.pem
-	@(umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 \
-		-out $(BUILD)/demo/signing-key.pem 2>/dev/null)
-	@echo '$$ esp-sign --key $(BUILD)/demo/signing-key.pem -o $(BUILD)/demo/hello_world-signed.bin $(BUILD)/demo/hello_world.bin'
-	@$(BUILD)/bin/esp-sign --key $(BUILD)/demo/signing-key.pem \
-		-o $(BUILD)/demo/hello_world-signed.bin $(BUILD)/demo/hello_world.bin
-	@echo '$$ esp-sign --digest $(BUILD)/demo/signing-key.pem -o $(BUILD)/demo/key-digest.bin'
-	@$(BUILD)/bin/esp-sign --digest $(BUILD)/demo/signing-key.pem -o $(BUILD)/demo/key-digest.bin
-	@echo '$$ esp-verify --key-digest $(BUILD)/demo/key-digest.bin $(BUILD)/demo/hello_world-signed.bin $(BUILD)/demo/partitions_ota_user.bin $(BUILD)/demo/otadata.bin'
-	@$(BUILD)/bin/esp-verify --key-digest $(BUILD)/demo/key-digest.bin \
-		$(BUILD)/demo/hello_world-signed.bin \
-		$(BUILD)/demo/partitions_ota_user.bin $(BUILD)/demo/otadata.bin
+	@BUILD=$(BUILD) scripts/demo.sh
 
 # ---------------------------------------------------------------- fuzz
 FUZZ_TIME ?= 30

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages the build needs, but only those missing.
-# Usage: scripts/deps.sh [build|test|fuzz|lint|bench]...  (default: build)
+# Usage: scripts/deps.sh [build|test|fuzz|lint|bench|browser]...  (default: build)
 # Run as root, or with sudo available.  Does nothing when all are present.
 set -eu
 
@@ -39,6 +39,11 @@ for w in $want; do
 		need hyperfine command -v hyperfine
 		need openssl command -v openssl
 		need time test -x /usr/bin/time
+		;;
+	browser)
+		# Headless Chromium renders esp-flashimg's SVG map to PNG in
+		# tests/conformance/flashimg.sh.
+		need chromium command -v chromium
 		;;
 	*) echo "deps.sh: unknown group '$w'" >&2; exit 2 ;;
 	esac
