@@ -18,6 +18,7 @@
 #include "espimg/ihex.h"
 #include "espimg/image.h"
 #include "espimg/io.h"
+#include "espimg/manifest.h"
 #include "espimg/otadata.h"
 #include "espimg/ptable.h"
 #include "espimg/sigblock.h"
