@@ -31,9 +31,11 @@
 # "ADDRESS PART" put PART (a NAME.bin built from an .args file, or a path
 # from the repository root when it holds a '/') at ADDRESS, 0xff fills the
 # rest, and an optional line "size N" sets the length (default: the end of
-# the last part); "#" starts a comment line.  In
-# .cmd files @SYNTH@ is the directory they are built in; in standard output
-# and error that directory is written as @SYNTH@.
+# the last part); "#" starts a comment line.  Every other file in synth/
+# (a manifest, a CSV table) is copied beside them, so it can name them by
+# relative paths.  In .cmd and .seed files @SYNTH@ is the directory they
+# are built in; in standard output and error that directory is written as
+# @SYNTH@.
 # The program runs with argv[0] = "<tool>" from the repository root, in an
 # environment with only PATH, LANG=C.UTF-8, LC_ALL=C.UTF-8 and the sanitizer
 # settings.  The scratch path is written as @OUT@ in stdout and stderr.
@@ -101,6 +103,10 @@ build_synth() {
 	local spec name line words f addr part hexf
 	local mkimage=$build/tests/mkimage
 	mkdir -p -- "$2" || return 1
+	for f in "$1"/synth/*; do
+		case $f in *.args | *.hexmap | *.flashmap) continue ;; esac
+		cp -- "$f" "$2/" || return 1
+	done
 	for spec in "$1"/synth/*.args; do
 		name=${spec##*/}
 		name=${name%.args}
@@ -210,6 +216,7 @@ for dir in tests/cli/*/; do
 		if [[ -f $base.seed ]]; then
 			seed= seed_mode=
 			read -r seed seed_mode <"$base.seed" || true
+			seed=${seed//@SYNTH@/$synth}
 			if ! cp -- "$seed" "$outp" ||
 				{ [[ -n $seed_mode ]] && ! chmod -- "$seed_mode" "$outp"; }; then
 				echo "FAIL $tool/$name: cannot copy the seed '$seed'${seed_mode:+ with mode $seed_mode}"
