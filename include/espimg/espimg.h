@@ -19,6 +19,7 @@
 #include "espimg/image.h"
 #include "espimg/io.h"
 #include "espimg/manifest.h"
+#include "espimg/merge.h"
 #include "espimg/otadata.h"
 #include "espimg/ptable.h"
 #include "espimg/sigblock.h"
