@@ -54,10 +54,13 @@
 #define NVS_STATE_CORRUPT 0xFFFFFFF0u     /* ... & ~PSB_CORRUPT */
 
 /* "Looks random": the chi-square statistic of the byte counts in the
- * first 4 KiB against a uniform distribution.  Random (encrypted) data has
- * 255 on average (standard deviation about 23); code, strings and tables
- * give thousands.  Measured on the corpus: 209..320 for flash-encrypted
- * read-backs, 5800 and more for plain app sectors. */
+ * first 4 KiB against a uniform distribution, and the same for the XOR of
+ * each byte with the one before it (so that evenly spread patterns such
+ * as a counter, whose counts alone are perfectly uniform, do not pass).
+ * Random (encrypted) data has 255 on average for both (standard deviation
+ * about 23); code, strings and tables give thousands.  Measured on the
+ * corpus: 209..320 for both on flash-encrypted read-backs, 5800 and more
+ * for the bytes of plain app sectors. */
 #define RANDOM_BYTES 4096u
 #define RANDOM_CHI2_MAX 400u
 
@@ -178,24 +181,36 @@ static int last_written(const espimg_source *src, uint64_t off, uint64_t len,
 	return 0;
 }
 
-/* Whether the n bytes look random (see RANDOM_CHI2_MAX). */
+/* The chi-square statistic of 256 counts over n values against a
+ * uniform distribution, in integers (n a multiple of 256). */
+static uint64_t chi2(const uint32_t count[256], size_t n)
+{
+	uint64_t sum = 0, e = n / 256;
+
+	for (size_t i = 0; i < 256; i++) {
+		int64_t d = (int64_t)count[i] - (int64_t)e;
+
+		sum += (uint64_t)(d * d);
+	}
+	return sum / e;
+}
+
+/* Whether the first RANDOM_BYTES of p look random (RANDOM_CHI2_MAX). */
 static bool looks_random(const uint8_t *p, size_t n)
 {
-	uint32_t count[256] = { 0 };
-	uint64_t sum = 0;
+	uint32_t bytes[256] = { 0 }, steps[256] = { 0 };
 
 	if (n < RANDOM_BYTES)
 		return false;
 	n = RANDOM_BYTES;
-	for (size_t i = 0; i < n; i++)
-		count[p[i]]++;
-	/* chi2 = sum (c - e)^2 / e with e = n / 256 = 16: integers only */
-	for (size_t i = 0; i < 256; i++) {
-		int64_t d = (int64_t)count[i] - (int64_t)(n / 256);
-
-		sum += (uint64_t)(d * d);
+	bytes[p[0]]++;
+	steps[p[0] ^ p[n - 1]]++; /* wrap around: n steps for n bytes */
+	for (size_t i = 1; i < n; i++) {
+		bytes[p[i]]++;
+		steps[p[i] ^ p[i - 1]]++;
 	}
-	return sum / (n / 256) <= RANDOM_CHI2_MAX;
+	return chi2(bytes, n) <= RANDOM_CHI2_MAX &&
+	       chi2(steps, n) <= RANDOM_CHI2_MAX;
 }
 
 /* ------------------------------------------------------------ text */
@@ -1569,11 +1584,14 @@ int espimg_flash_explain_text(const espimg_flash_explain *x, const char *file,
 		espimg_size_words(s2, x->flash_size);
 		espimg_buf_printf(&b, " of %s flash", s2);
 	}
-	if (x->boots)
-		espimg_buf_printf(&b, ": boots %s\n", x->parts[x->boot].part->name);
-	else
+	if (x->boots) {
+		espimg_buf_printf(&b, ": boots ");
+		put_escaped(&b, x->parts[x->boot].part->name);
+		espimg_buf_printf(&b, "\n");
+	} else {
 		espimg_buf_printf(&b, ": does not boot (%s)\n",
 				  espimg_explain_no_boot(x));
+	}
 	if (f->base_offset)
 		espimg_buf_printf(&b, "  starts at flash 0x%" PRIx64
 				      " (esptool merge-bin --target-offset): "
@@ -1627,10 +1645,13 @@ int espimg_flash_explain_text(const espimg_flash_explain *x, const char *file,
 						   : "");
 	else
 		espimg_buf_printf(&b, "none\n");
-	espimg_buf_printf(&b, "  loads        %s: ", boot_name(x, x->boot));
+	espimg_buf_printf(&b, "  loads        ");
+	put_escaped(&b, boot_name(x, x->boot));
+	espimg_buf_printf(&b, ": ");
 	put_escaped(&b, x->boot_reason);
-	espimg_buf_printf(&b, "\n  rollback on  %s: ",
-			  boot_name(x, x->boot_rollback));
+	espimg_buf_printf(&b, "\n  rollback on  ");
+	put_escaped(&b, boot_name(x, x->boot_rollback));
+	espimg_buf_printf(&b, ": ");
 	put_escaped(&b, x->boot_rollback_reason);
 	espimg_buf_printf(&b, "\n");
 
