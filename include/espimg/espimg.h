@@ -22,6 +22,7 @@
 #include "espimg/merge.h"
 #include "espimg/otadata.h"
 #include "espimg/ptable.h"
+#include "espimg/release.h"
 #include "espimg/sigblock.h"
 #include "espimg/verify.h"
 
