@@ -41,6 +41,28 @@
  *     type) makes the file FLASH for detection;
  *   - a failing read gives UNKNOWN and ESPIMG_EIO with no result; an
  *     oversized source gives ESPIMG_ETOOBIG without reading.
+ *
+ * Then the dump scanner, espimg_flash_explain_read, on the same file
+ * (same options and fault), with its JSON and YAML documents, text and
+ * SVG made in memory.  Checks:
+ *   - reads stay inside the source, at most 256 KiB each (the image
+ *     reader's buffer), a bounded multiple of the file per partition;
+ *   - it agrees with the locator (bootloader, table, one entry per
+ *     partition in table order);
+ *   - per partition: the part in the file lies inside it; OUTSIDE exactly
+ *     when none of it is there; ERASED only when those bytes are all 0xFF
+ *     (and then nothing is used); IMAGE only with 0xE9 first in an app or
+ *     bootloader partition; an image is bootable exactly when it is in an
+ *     app slot, sound, for the chip, fits and is not a bootloader; NVS
+ *     page counts within the pages in the file; a valid otadata entry
+ *     has a matching CRC;
+ *   - the boot predictions name bootable app slots (or nothing), boots
+ *     is bootloader_runs and a boot, every reason is a non-empty string;
+ *   - the text has no control character but newlines; the SVG is one
+ *     document, starts with the XML declaration, ends with </svg>, has
+ *     no script, every '<' closes before the next one, every '&' starts
+ *     an entity, no control character but newlines;
+ *   - a failing read gives ESPIMG_EIO and no result.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -287,6 +309,174 @@ static void check_locate(const espimg_flash *f, const espimg_flash_opts *o,
 	}
 }
 
+/* ------------------------------------------------------------ explain */
+
+/* The image reader's buffer: the largest single read explain makes. */
+#define EXPLAIN_MAX_READ (256u * 1024u)
+
+static bool all_erased(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0xFF)
+			return false;
+	return true;
+}
+
+static void check_string(const char *s, size_t n, bool newlines)
+{
+	CHECK(s);
+	CHECK(strlen(s) == n);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		CHECK(c >= 0x20 || (newlines && c == '\n'));
+		CHECK(c != 0x7F);
+	}
+}
+
+/* The markup is well nested at the level of '<' and '>', and text and
+ * attribute values hold only entities for XML's special characters. */
+static void check_svg(const char *svg, size_t n)
+{
+	static const char *const ent[] = { "&amp;", "&lt;", "&gt;", "&quot;",
+					   "&#39;" };
+	bool in_tag = false;
+
+	check_string(svg, n, true);
+	CHECK(!strncmp(svg, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", 39));
+	CHECK(n > 7 && !strcmp(svg + n - 7, "</svg>\n"));
+	CHECK(!strstr(svg, "<script"));
+	CHECK(strstr(svg, "<svg ") && !strstr(strstr(svg, "<svg ") + 1, "<svg "));
+	for (size_t i = 0; i < n; i++) {
+		if (svg[i] == '<') {
+			CHECK(!in_tag);
+			in_tag = true;
+		} else if (svg[i] == '>') {
+			CHECK(in_tag);
+			in_tag = false;
+		} else if (svg[i] == '&') {
+			bool ok = false;
+
+			for (size_t k = 0; k < sizeof(ent) / sizeof(ent[0]); k++)
+				ok = ok || !strncmp(svg + i, ent[k], strlen(ent[k]));
+			CHECK(ok);
+		}
+	}
+	CHECK(!in_tag);
+}
+
+static void check_explain(const espimg_flash_explain *x,
+			  const espimg_flash_opts *o, const uint8_t *buf,
+			  size_t len)
+{
+	const espimg_flash *f = x->flash;
+	espimg_flash *l = NULL;
+	espimg_source src;
+	struct sink sk = { 0, 0 };
+	char *t = NULL;
+	size_t tn = 0;
+
+	/* the locator's answer */
+	espimg_source_mem(&src, buf, len);
+	CHECK(espimg_flash_locate(&src, o, &l, NULL) == 0);
+	CHECK(f && f->size == len);
+	CHECK(f->has_bootloader == l->has_bootloader &&
+	      f->bootloader_offset == l->bootloader_offset &&
+	      f->chip == l->chip && f->base_offset == l->base_offset);
+	CHECK(!f->table == !l->table);
+	CHECK(!f->table || f->table_offset == l->table_offset);
+	CHECK(x->nparts == (f->table ? f->table->count : 0));
+	espimg_flash_free(l);
+	CHECK(!x->bootloader_runs || (x->bootloader_ok && f->has_bootloader));
+	CHECK(!x->bootloader_ok || x->bootloader_kind != ESPIMG_KIND_APP);
+
+	for (size_t i = 0; i < x->nparts; i++) {
+		const espimg_flash_part *p = &x->parts[i];
+		const espimg_partition *q = p->part;
+
+		CHECK(q == &f->table->parts[i]);
+		CHECK(p->in_file <= q->size);
+		CHECK(p->file_offset + p->in_file <= len);
+		CHECK((p->content == ESPIMG_PART_OUTSIDE) == (p->in_file == 0));
+		CHECK(p->content != ESPIMG_PART_UNKNOWN);
+		if (p->content == ESPIMG_PART_ERASED) {
+			CHECK(all_erased(buf + p->file_offset, p->in_file));
+			CHECK(p->used == 0);
+		} else if (p->content != ESPIMG_PART_OUTSIDE &&
+			   p->content != ESPIMG_PART_OTADATA) {
+			CHECK(!all_erased(buf + p->file_offset, p->in_file));
+		}
+		/* an image's size (with its signature sector, which the file
+		 * may end inside) can run past its partition */
+		if (p->content != ESPIMG_PART_IMAGE)
+			CHECK(p->used <= p->in_file);
+		else
+			CHECK(p->used <= len - p->file_offset + 0x1000);
+		if (p->content == ESPIMG_PART_IMAGE) {
+			CHECK(buf[p->file_offset] == ESPIMG_IMAGE_MAGIC);
+			CHECK(q->type == ESPIMG_PTYPE_APP ||
+			      q->type == ESPIMG_PTYPE_BOOTLOADER);
+			CHECK(p->bootable ==
+			      (p->app_slot && p->image_ok && p->chip_ok &&
+			       p->fits && p->kind != ESPIMG_KIND_BOOTLOADER));
+		} else {
+			CHECK(!p->bootable);
+		}
+		if (p->content == ESPIMG_PART_ENCRYPTED)
+			CHECK(buf[p->file_offset] != ESPIMG_IMAGE_MAGIC ||
+			      (q->type != ESPIMG_PTYPE_APP &&
+			       q->type != ESPIMG_PTYPE_BOOTLOADER));
+		CHECK((uint64_t)p->nvs_pages_active + p->nvs_pages_full +
+			      p->nvs_pages_freeing + p->nvs_pages_erased +
+			      p->nvs_pages_corrupt <=
+		      p->in_file / 0x1000);
+		if (p->content == ESPIMG_PART_NVS)
+			CHECK(p->nvs_pages_active + p->nvs_pages_full +
+				      p->nvs_pages_freeing > 0);
+		CHECK(p->ota_active_entry >= -1 && p->ota_active_entry <= 1);
+		for (unsigned k = 0; k < 2; k++)
+			if (p->ota_valid[k])
+				CHECK(espimg_otadata_crc(p->ota_seq[k]) ==
+				      le32(buf + p->file_offset + k * 0x1000 +
+					   ESPIMG_OTADATA_OFF_CRC));
+		CHECK(memchr(p->problem, 0, sizeof(p->problem)));
+		CHECK(memchr(p->project, 0, sizeof(p->project)));
+	}
+	for (int k = 0; k < 2; k++) {
+		int b = k ? x->boot_rollback : x->boot;
+
+		CHECK(b >= -1 && (b < 0 || (size_t)b < x->nparts));
+		if (b >= 0)
+			CHECK(x->parts[b].bootable && x->parts[b].app_slot);
+	}
+	CHECK(x->boots == (x->bootloader_runs && x->boot >= 0));
+	CHECK(memchr(x->boot_reason, 0, sizeof(x->boot_reason)) &&
+	      x->boot_reason[0]);
+	CHECK(memchr(x->boot_rollback_reason, 0,
+		     sizeof(x->boot_rollback_reason)) &&
+	      x->boot_rollback_reason[0]);
+
+	/* the outputs, in memory */
+	for (int fmt = ESPIMG_FORMAT_JSON; fmt <= ESPIMG_FORMAT_YAML; fmt++) {
+		espimg_emitter *e = espimg_emit_new((espimg_format)fmt,
+						    sink_write, &sk);
+
+		CHECK(e);
+		sk.len = 0;
+		CHECK(espimg_emit_begin_doc(e, "espimg.flash/1") == 0);
+		CHECK(espimg_flash_explain_emit(x, "fuzz.bin", e) == 0);
+		CHECK(espimg_emit_end_doc(e) == 0);
+		CHECK(sk.len > 0);
+		espimg_emit_free(e);
+	}
+	CHECK(espimg_flash_explain_text(x, "fuzz.bin", &t, &tn) == 0);
+	check_string(t, tn, true);
+	free(t);
+	CHECK(espimg_flash_explain_svg(x, "fuzz.bin", &t, &tn) == 0);
+	check_svg(t, tn);
+	free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint32_t table_offsets[] = { 0, 0x8000, 0x9000, 0x10000 };
@@ -365,6 +555,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    f->table_offset < 0x10000 && entry_at(buf, len, f->table_offset) &&
 	    mode != 2)
 		CHECK(content == ESPIMG_CONTENT_FLASH);
+
+	/* explaining: the locator's reads, the bootloader, then per
+	 * partition a scan, a look at its head, NVS headers and pages, and
+	 * at most two image reads to the end of the file */
+	{
+		espimg_explain_opts eo = { .flash = o };
+		espimg_flash_explain *x = (espimg_flash_explain *)buf;
+		uint64_t parts = f->table ? f->table->count : 0;
+
+		counted_init(&c, &src, buf, len, EXPLAIN_MAX_READ, fault);
+		r = espimg_flash_explain_read(&src, &eo, &x, d);
+		if (c.failed) {
+			CHECK(r == ESPIMG_EIO && x == NULL);
+			goto out;
+		}
+		CHECK(r == ESPIMG_OK && x);
+		CHECK(c.bytes <= (len / SECTOR + 2) *
+					 (ESPIMG_PTABLE_ENTRY_SIZE +
+					  ESPIMG_PTABLE_BIN_SIZE) +
+				 3 * (1 + ESPIMG_IMAGE_HEADER_SIZE) +
+				 (parts + 2) * (6 * (uint64_t)len + 0x4000));
+		check_explain(x, &o, buf, len);
+		espimg_flash_explain_free(x);
+	}
 out:
 	espimg_flash_free(f);
 	espimg_diag_list_free(d);
