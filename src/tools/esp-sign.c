@@ -559,6 +559,39 @@ static void check_signed_input(struct run *run, const char *name,
 				valid == 1 ? "" : "s");
 }
 
+/* Warns when IN is not a valid image: espsecure signs any bytes, and so do
+ * we, but a bootloader would refuse the result before looking at its
+ * signature. */
+static void check_image_input(struct run *run, const char *name,
+			      const uint8_t *data, size_t len)
+{
+	espimg_image_opts opts = { .file = name };
+	espimg_diag_list *d = espimg_diag_list_new();
+	espimg_image *img = NULL;
+	espimg_source src;
+	int r;
+
+	if (!d)
+		return;
+	espimg_source_mem(&src, data, len);
+	r = espimg_image_read(&src, &opts, &img, d);
+	if (r != ESPIMG_ENOMEM && (r || espimg_diag_errors(d))) {
+		const espimg_diag *first = NULL;
+
+		for (size_t i = 0; i < espimg_diag_count(d) && !first; i++)
+			if (espimg_diag_get(d, i)->severity == ESPIMG_SEV_ERROR)
+				first = espimg_diag_get(d, i);
+		espimg_diag_add(run->diags, ESPIMG_SEV_WARNING, "sign.not_image",
+				name, 0, 0, first ? first->offset : -1,
+				"not a valid image (%s [%s]); signed all the same, "
+				"as espsecure does, but no bootloader would load it",
+				first ? first->message : espimg_strerror(r),
+				first ? first->code : "image");
+	}
+	espimg_image_free(img);
+	espimg_diag_list_free(d);
+}
+
 static int cmd_sign(struct run *run, espimg_diag_list *tmp)
 {
 	struct keyfile kf[ESPIMG_SIG_BLOCKS_MAX];
@@ -588,6 +621,7 @@ static int cmd_sign(struct run *run, espimg_diag_list *tmp)
 	}
 	for (size_t i = 0; i < run->nkeys; i++)
 		keys[i] = kf[i].key;
+	check_image_input(run, in_name, data, len);
 
 	if (run->mode == MODE_V1) {
 		uint8_t digest[32];

@@ -680,6 +680,27 @@ for mode in 0644 0640 0604 0600; do
 	done
 done
 
+# --- not an image: signed all the same, with the sign.not_image warning -----
+name=not-image
+if selected "$name"; then
+	fails=()
+	newid
+	cp -- "$keys/p256.pem" "$id.pem" && chmod 0600 "$id.pem" || exit 2
+	head -c 5000 "$unaligned" >"$id.in" || exit 2 # cut short: no image
+	for v in v2 v1; do
+		opt=()
+		[[ $v == v1 ]] && opt=(--v1)
+		run "$id.$v" "$sign" "${opt[@]}" --key "$id.pem" -o "$id.$v.bin" "$id.in"
+		((rc == 0)) || fails+=("$v: exit $rc, want 0")
+		grep -q 'warning: not a valid image .*\[sign\.not_image\]$' "$id.$v.err" ||
+			fails+=("$v: no sign.not_image warning: $(head -n1 "$id.$v.err")")
+		[[ -s $id.$v.bin ]] || fails+=("$v: nothing written")
+	done
+	run "$id.ok" "$sign" --key "$id.pem" -o "$id.ok.bin" "$unaligned"
+	grep -q 'sign\.not_image' "$id.ok.err" && fails+=("a valid image got sign.not_image")
+	result "$name" "${fails[@]}"
+fi
+
 if [[ -n $espsecure ]]; then
 	echo "conformance: espsecure agreed: $es_accept signed files accepted with the signing key, $es_reject rejected with another key, $es_digest key digests identical"
 fi
