@@ -168,6 +168,8 @@ bench: all $(BUILD)/tests/mkimage
 	@BUILD=$(BUILD) bench/image.sh
 	@echo
 	@BUILD=$(BUILD) bench/verify.sh
+	@echo
+	@BUILD=$(BUILD) bench/flashimg.sh
 
 lint:
 	@scripts/deps.sh lint
