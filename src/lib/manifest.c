@@ -72,6 +72,7 @@ typedef struct mctx {
 	size_t nodes;
 	espimg_manifest *m;
 	bool chip_seen;  /* a chip key was given (valid or not) */
+	bool had_bad;    /* a node was refused while reading */
 	const mnode *images_key;
 	bool images_empty;
 	const mnode *image_keys[ESPIMG_MANIFEST_MAX_IMAGES];
@@ -279,6 +280,8 @@ static bool refuse_props(mctx *c, const yaml_event_t *ev,
 	unsigned col = (unsigned)ev->start_mark.column + 1;
 	bool bad = false;
 
+	if (anchor || tag)
+		c->had_bad = true;
 	if (anchor) {
 		report(c, ESPIMG_SEV_ERROR, "manifest.yaml_feature", line, col,
 		       "YAML anchors (&%s) are not allowed in a manifest; "
@@ -363,7 +366,7 @@ static mnode *read_tree(mctx *c, const char *text, size_t len, bool *stop)
 						   ev.data.alias.anchor)));
 			n = node_new(c, N_ALIAS, ev.start_mark);
 			if (n)
-				n->bad = true;
+				n->bad = c->had_bad = true;
 			break;
 		case YAML_SCALAR_EVENT:
 			n = node_new(c, N_SCALAR, ev.start_mark);
@@ -380,7 +383,7 @@ static mnode *read_tree(mctx *c, const char *text, size_t len, bool *stop)
 				       "a value of %zu bytes; at most %u are "
 				       "allowed", n->len,
 				       ESPIMG_MANIFEST_MAX_STRING);
-				n->bad = true;
+				n->bad = c->had_bad = true;
 				n->len = 0;
 			}
 			n->s = malloc(n->len + 1);
@@ -1309,10 +1312,14 @@ static void ignored(mctx *c, espimg_mpos p, const char *key, const char *why)
 		       "'%s' is ignored: %s", key, why);
 }
 
-/* What needs another key, and output keys the format does not use. */
+/* What needs another key, and output keys the format does not use.  Not
+ * after a node was refused: its section may be what is missing. */
 static void check_whole(mctx *c, const mnode *root)
 {
 	espimg_manifest *m = c->m;
+
+	if (c->had_bad)
+		return;
 
 	if (!c->chip_seen)
 		report(c, ESPIMG_SEV_ERROR, "manifest.missing", root->line,
