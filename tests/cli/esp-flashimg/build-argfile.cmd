@@ -1,0 +1,1 @@
+build -q @SYNTH@/flash.yaml -o @OUT@ --argfile -

@@ -1,0 +1,1 @@
+build @SYNTH@/bad-app-offset.yaml -o @OUT@

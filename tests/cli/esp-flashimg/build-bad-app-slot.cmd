@@ -1,0 +1,1 @@
+build @SYNTH@/bad-app-slot.yaml -o @OUT@

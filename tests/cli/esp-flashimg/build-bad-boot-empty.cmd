@@ -1,0 +1,1 @@
+build @SYNTH@/bad-boot-empty.yaml -o @OUT@

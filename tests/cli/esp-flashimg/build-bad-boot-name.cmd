@@ -1,0 +1,1 @@
+build @SYNTH@/bad-boot-name.yaml -o @OUT@

@@ -1,0 +1,1 @@
+build @SYNTH@/bad-chip.yaml -o @OUT@

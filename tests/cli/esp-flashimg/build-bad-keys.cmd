@@ -1,0 +1,1 @@
+build @SYNTH@/bad-keys.yaml -o @OUT@

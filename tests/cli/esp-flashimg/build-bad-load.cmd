@@ -1,0 +1,1 @@
+build @SYNTH@/bad-load.yaml -o @OUT@

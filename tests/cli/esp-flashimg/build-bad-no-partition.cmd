@@ -1,0 +1,1 @@
+build @SYNTH@/bad-no-partition.yaml -o @OUT@

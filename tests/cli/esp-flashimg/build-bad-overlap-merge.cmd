@@ -1,0 +1,1 @@
+build @SYNTH@/bad-overlap-merge.yaml -o @OUT@

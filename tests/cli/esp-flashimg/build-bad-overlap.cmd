@@ -1,0 +1,1 @@
+build @SYNTH@/bad-overlap.yaml -o @OUT@

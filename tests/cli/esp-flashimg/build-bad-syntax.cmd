@@ -1,0 +1,1 @@
+build @SYNTH@/bad-syntax.yaml -o @OUT@

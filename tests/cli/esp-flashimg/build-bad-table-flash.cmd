@@ -1,0 +1,1 @@
+build @SYNTH@/bad-table-flash.yaml -o @OUT@

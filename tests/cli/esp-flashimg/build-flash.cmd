@@ -1,0 +1,1 @@
+build @SYNTH@/flash.yaml -o @OUT@

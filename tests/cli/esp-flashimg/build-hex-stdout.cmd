@@ -1,0 +1,1 @@
+build @SYNTH@/data-hex.yaml -o -

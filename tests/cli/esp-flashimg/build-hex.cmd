@@ -1,0 +1,1 @@
+build @SYNTH@/hex.yaml -o @OUT@

@@ -1,0 +1,1 @@
+build @SYNTH@/nosuch.yaml -o @OUT@

@@ -1,0 +1,1 @@
+build --format json @SYNTH@/ota.yaml -o @OUT@

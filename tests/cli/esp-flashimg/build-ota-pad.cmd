@@ -1,0 +1,1 @@
+build @SYNTH@/ota-pad.yaml -o @OUT@

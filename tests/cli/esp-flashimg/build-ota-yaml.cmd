@@ -1,0 +1,1 @@
+build --format yaml @SYNTH@/ota.yaml -o @OUT@

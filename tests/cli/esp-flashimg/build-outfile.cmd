@@ -1,0 +1,1 @@
+build @SYNTH@/outfile.yaml

@@ -1,0 +1,1 @@
+build @SYNTH@/bad-too-big.yaml -o @OUT@

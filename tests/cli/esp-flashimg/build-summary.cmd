@@ -1,0 +1,1 @@
+build -q @SYNTH@/ota.yaml -o @OUT@ --summary -

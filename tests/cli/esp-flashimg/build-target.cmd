@@ -1,0 +1,1 @@
+build @SYNTH@/target.yaml -o @OUT@

@@ -1,0 +1,1 @@
+build @SYNTH@/uf2-chunk.yaml -o @OUT@

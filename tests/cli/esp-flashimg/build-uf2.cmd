@@ -1,0 +1,1 @@
+build @SYNTH@/uf2.yaml -o @OUT@

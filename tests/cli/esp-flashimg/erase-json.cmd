@@ -1,0 +1,1 @@
+erase --format json @OUT@ --partition ota_0

@@ -1,0 +1,1 @@
+erase @OUT@ --partition storage

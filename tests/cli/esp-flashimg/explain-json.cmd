@@ -1,0 +1,1 @@
+explain --format json @SYNTH@/dump.bin

@@ -1,0 +1,1 @@
+explain -q @SYNTH@/dump.bin

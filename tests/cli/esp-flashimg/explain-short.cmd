@@ -1,0 +1,1 @@
+explain @SYNTH@/short.bin

@@ -1,0 +1,1 @@
+explain --table-offset 0x9000 @SYNTH@/dump.bin

@@ -1,0 +1,1 @@
+explain --format yaml @SYNTH@/dump.bin

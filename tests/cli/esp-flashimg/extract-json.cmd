@@ -1,0 +1,1 @@
+extract --format json @SYNTH@/dump.bin --partition nvs -o @OUT@

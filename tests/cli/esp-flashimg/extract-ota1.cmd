@@ -1,0 +1,1 @@
+extract @SYNTH@/dump.bin --partition ota_1 -o @OUT@

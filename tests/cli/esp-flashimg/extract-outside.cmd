@@ -1,0 +1,1 @@
+extract @SYNTH@/short.bin --partition storage -o @OUT@

@@ -1,0 +1,1 @@
+extract @SYNTH@/dump.bin --partition nosuch -o @OUT@

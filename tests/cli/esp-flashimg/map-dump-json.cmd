@@ -1,0 +1,1 @@
+map --format json @SYNTH@/dump.bin -o @OUT@

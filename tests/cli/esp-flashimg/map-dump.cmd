@@ -1,0 +1,1 @@
+map @SYNTH@/dump.bin -o @OUT@

@@ -1,0 +1,1 @@
+map @SYNTH@/bad-chip.yaml -o @OUT@

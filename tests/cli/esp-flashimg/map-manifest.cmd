@@ -1,0 +1,1 @@
+map @SYNTH@/ota.yaml -o @OUT@

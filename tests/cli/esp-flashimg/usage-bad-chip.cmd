@@ -1,0 +1,1 @@
+explain --chip esp99 @SYNTH@/dump.bin

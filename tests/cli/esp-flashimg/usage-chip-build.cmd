@@ -1,0 +1,1 @@
+build @SYNTH@/ota.yaml --chip esp32 -o @OUT@

@@ -1,0 +1,1 @@
+extract @SYNTH@/dump.bin -o @OUT@

@@ -1,0 +1,1 @@
+erase - --partition ota_0

@@ -1,0 +1,1 @@
+explain --table-offset 0x8100 @SYNTH@/dump.bin

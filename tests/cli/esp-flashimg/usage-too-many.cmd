@@ -1,0 +1,1 @@
+explain @SYNTH@/dump.bin @SYNTH@/dump.bin

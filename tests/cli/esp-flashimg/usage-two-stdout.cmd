@@ -1,0 +1,1 @@
+build @SYNTH@/ota.yaml -o - --summary -

@@ -1,0 +1,1 @@
+write @SYNTH@/dump.bin --partition ota_0

@@ -1,0 +1,1 @@
+write @OUT@ --partition nvs @SYNTH@/data.txt

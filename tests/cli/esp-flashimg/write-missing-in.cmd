@@ -1,0 +1,1 @@
+write @OUT@ --partition ota_0 @SYNTH@/missing.bin

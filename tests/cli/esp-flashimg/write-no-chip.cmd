@@ -1,0 +1,1 @@
+write @OUT@ --partition ota_1 @SYNTH@/app.bin

@@ -1,0 +1,1 @@
+write @SYNTH@/dump.bin --partition ota_1 @SYNTH@/app.bin -o @OUT@

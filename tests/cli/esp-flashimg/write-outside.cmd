@@ -1,0 +1,1 @@
+write @OUT@ --partition storage @SYNTH@/data.txt

@@ -1,0 +1,1 @@
+write @OUT@ --partition nosuch @SYNTH@/app.bin
