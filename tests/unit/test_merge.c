@@ -486,6 +486,7 @@ struct text {
 	size_t len, cap;
 };
 
+static void put(struct text *t, const char *fmt, ...) ESPIMG_PRINTF(2, 3);
 static void put(struct text *t, const char *fmt, ...)
 {
 	va_list ap;
