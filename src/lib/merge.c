@@ -586,7 +586,7 @@ int espimg_merge_write(const espimg_merge_part *parts, size_t n,
 	o = malloc(sizeof(*o));
 	if (!errs || !v || !data || !o) {
 		rc = ESPIMG_ENOMEM;
-		goto out;
+		goto done;
 	}
 	for (size_t i = 0; i < n; i++)
 		v[i] = &parts[i];
@@ -600,7 +600,7 @@ int espimg_merge_write(const espimg_merge_part *parts, size_t n,
 	}
 	if (espimg_diag_errors(errs)) {
 		rc = ESPIMG_EFORMAT;
-		goto out;
+		goto done;
 	}
 
 	for (size_t i = 0; i < n; i++) {
@@ -613,18 +613,18 @@ int espimg_merge_write(const espimg_merge_part *parts, size_t n,
 				opts->chip, &opts->flash, part_name(v[i]),
 				diags, &pl);
 		if (rc < 0)
-			goto out;
+			goto done;
 		if (rc == 1) {
 			patched = malloc(v[i]->len);
 			if (!patched) {
 				rc = ESPIMG_ENOMEM;
-				goto out;
+				goto done;
 			}
 			memcpy(patched, v[i]->data, v[i]->len);
 			rc = patch_apply(patched, &pl, v[i]->address,
 					 part_name(v[i]), diags);
 			if (rc < 0)
-				goto out;
+				goto done;
 			data[i] = patched;
 		}
 	}
@@ -652,7 +652,7 @@ int espimg_merge_write(const espimg_merge_part *parts, size_t n,
 	}
 	if (!rc)
 		rc = o->err;
-out:
+done:
 	free(o);
 	free(patched);
 	free(data);
