@@ -1271,13 +1271,20 @@ static int unchanged(const struct edit *ed, uint8_t *buf, bool *same)
 static int write_dump(struct run *run, struct edit *ed, uint8_t *buf)
 {
 	const espimg_partition *p = ed->part;
-	const char *target = run->common.output ? run->common.output
-						: run->file;
+	const char *shown = run->common.output ? run->common.output : run->file;
 	uint64_t end = ed->at + p->size;
 	struct outfile out;
+	char *real = NULL;
 	int st;
 
-	st = out_open(&out, target, false);
+	/* In place through a symbolic link: the file it names is replaced,
+	 * and the link stays. */
+	if (!run->common.output) {
+		real = realpath(run->file, NULL);
+		if (!real && errno == ENOMEM)
+			return tool_nomem(spec.name);
+	}
+	st = out_open(&out, real ? real : shown, false);
 	if (!st)
 		st = copy_range(&ed->in, 0, ed->at, &out, buf);
 	if (!st && ed->len && out_write(&out, ed->data, ed->len))
@@ -1288,12 +1295,14 @@ static int write_dump(struct run *run, struct edit *ed, uint8_t *buf)
 		st = copy_range(&ed->in, end, ed->in.src.size - end, &out, buf);
 	if (st) {
 		out_abort(&out);
+		free(real);
 		return st;
 	}
 	/* In place: durable before the old dump is gone. */
 	st = out_commit(&out, true, NULL);
 	if (!st)
-		ed->output = target;
+		ed->output = shown;
+	free(real);
 	return st;
 }
 
