@@ -21,6 +21,8 @@ struct text {
 	size_t cap;
 };
 
+static void put(struct text *t, const char *fmt, ...) ESPIMG_PRINTF(2, 3);
+
 static void put(struct text *t, const char *fmt, ...)
 {
 	va_list ap;
