@@ -3,11 +3,12 @@
  * with partitions_ota_user.csv booting ota_1) planned, merged and read
  * back with espimg_flash_locate and espimg_otadata_boot; every refusal
  * with its code and manifest line:column; the summary, the argument file;
- * and two esptool merge-bin outputs of the corpus rebuilt byte for byte
- * from plain-merge manifests.
+ * and the eight esptool merge-bin outputs of the corpus (raw, hex, uf2)
+ * rebuilt byte for byte from plain-merge manifests.
  *
- * Manifests are built in memory, each field with the position a YAML
- * file would give it; files come from an in-memory loader.
+ * Manifests are YAML texts read by espimg_manifest_parse (a few filled
+ * in by hand, for what the reader refuses itself); files come from an
+ * in-memory loader.
  */
 #include <criterion/criterion.h>
 
@@ -1354,57 +1355,76 @@ Test(release, write_error)
 /* ------------------------------------------------------------ corpus */
 
 /* esptool merge-bin's outputs (images/gen, commands in
- * expected/gen/NAME.gen.txt) rebuilt from plain-merge manifests. */
-static void corpus_merge(const char *name, const char *text)
+ * expected/gen/NAME.gen.txt) rebuilt from plain-merge manifests: the
+ * output keys reach espimg_merge_write as merge-bin's options. */
+#define SF "espressif__esp-serial-flasher__"
+static const struct {
+	const char *name;
+	const char *chip;
+	const char *flash;  /* NULL: no flash: */
+	const char *output;
+} gen_merges[] = {
+	{ "merge_c3.hex", "esp32c3", NULL, "{format: hex}" },
+	{ "merge_c3.uf2", "esp32c3", NULL, "{format: uf2}" },
+	{ "merge_c3_chunk256_nomd5.uf2", "esp32c3", NULL,
+	  "{format: uf2, uf2_chunk_size: 256, uf2_md5: false}" },
+	{ "merge_c3_patched_qio_40m_4MB.bin", "esp32c3",
+	  "{size: 4MB, mode: qio, freq: 40m}", "{format: raw}" },
+	{ "merge_c3_raw.bin", "esp32c3", NULL, "{format: raw}" },
+	{ "merge_esp32_fill1MB_dout.bin", "esp32", "{mode: dout}",
+	  "{pad_to_size: 1MB}" },
+	{ "merge_esp32_raw.bin", "esp32", NULL, "{format: raw}" },
+	{ "merge_esp32_target1000.bin", "esp32", NULL,
+	  "{target_offset: 0x1000}" },
+};
+
+Test(release, corpus_merge_bin)
 {
 	char *dir = fx_corpus_path("images");
-	char rel[256];
-	espimg_manifest *m = yaml(text);
-	espimg_diag_list *d = espimg_diag_list_new();
-	espimg_release *r = NULL;
-	struct fx_sink out = { 0 };
-	uint8_t *want;
-	size_t wlen;
-	int rc;
 
-	rc = espimg_release_plan(m, "images/release.yaml", dir_load, dir, &r,
-				 d);
-	cr_assert_eq(rc, 0, "%s: %d", name, rc);
-	cr_assert_eq(espimg_release_write(r, fx_sink_write, &out, d), 0);
-	snprintf(rel, sizeof(rel), "images/gen/%s", name);
-	want = fx_corpus_read(rel, &wlen);
-	cr_assert_eq(out.len, wlen, "%s: %zu bytes, esptool %zu", name,
-		     out.len, wlen);
-	cr_assert_arr_eq(out.data, want, wlen, "%s", name);
-	free(want);
-	fx_sink_free(&out);
-	espimg_release_free(r);
-	espimg_diag_list_free(d);
+	for (size_t i = 0; i < sizeof(gen_merges) / sizeof(gen_merges[0]);
+	     i++) {
+		bool c3 = !strcmp(gen_merges[i].chip, "esp32c3");
+		const char *tag = c3 ? "HW_ESP32_C3" : "HW_ESP32";
+		espimg_diag_list *d = espimg_diag_list_new();
+		espimg_release *r = NULL;
+		struct fx_sink out = { 0 };
+		espimg_manifest *m;
+		char rel[256], *text;
+		uint8_t *want;
+		size_t wlen;
+		int rc;
+
+		xasprintf(&text,
+			  "chip: %s\n%s%s%s"
+			  "images:\n"
+			  "  %s: " SF "%s_bootloader.bin\n"
+			  "  0x8000: parts/" SF "HW_partition-table.bin\n"
+			  "  0x10000: " SF "%s_hello_world.bin\n"
+			  "output: %s\n",
+			  gen_merges[i].chip,
+			  gen_merges[i].flash ? "flash: " : "",
+			  gen_merges[i].flash ? gen_merges[i].flash : "",
+			  gen_merges[i].flash ? "\n" : "", c3 ? "0x0" : "0x1000",
+			  tag, tag, gen_merges[i].output);
+		m = yaml(text);
+		rc = espimg_release_plan(m, "images/release.yaml", dir_load,
+					 dir, &r, d);
+		cr_assert_eq(rc, 0, "%s: %d", gen_merges[i].name, rc);
+		cr_assert_eq(espimg_release_write(r, fx_sink_write, &out, d),
+			     0, "%s", gen_merges[i].name);
+		snprintf(rel, sizeof(rel), "images/gen/%s", gen_merges[i].name);
+		want = fx_corpus_read(rel, &wlen);
+		cr_assert_eq(out.len, wlen, "%s: %zu bytes, esptool %zu",
+			     gen_merges[i].name, out.len, wlen);
+		cr_assert_arr_eq(out.data, want, wlen, "%s",
+				 gen_merges[i].name);
+		free(want);
+		free(text);
+		fx_sink_free(&out);
+		espimg_release_free(r);
+		espimg_diag_list_free(d);
+		espimg_manifest_free(m);
+	}
 	free(dir);
-	espimg_manifest_free(m);
-}
-
-#define SF "espressif__esp-serial-flasher__"
-
-Test(release, corpus_merge_c3_patched)
-{
-	corpus_merge("merge_c3_patched_qio_40m_4MB.bin",
-		     "chip: esp32c3\n"
-		     "flash: {size: 4MB, mode: qio, freq: 40m}\n"
-		     "images:\n"
-		     "  0x0: " SF "HW_ESP32_C3_bootloader.bin\n"
-		     "  0x8000: parts/" SF "HW_partition-table.bin\n"
-		     "  0x10000: " SF "HW_ESP32_C3_hello_world.bin\n");
-}
-
-Test(release, corpus_merge_esp32_fill_dout)
-{
-	corpus_merge("merge_esp32_fill1MB_dout.bin",
-		     "chip: esp32\n"
-		     "flash: {mode: dout}\n"
-		     "images:\n"
-		     "  0x1000: " SF "HW_ESP32_bootloader.bin\n"
-		     "  0x8000: parts/" SF "HW_partition-table.bin\n"
-		     "  0x10000: " SF "HW_ESP32_hello_world.bin\n"
-		     "output: {pad_to_size: 1MB}\n");
 }
