@@ -70,21 +70,34 @@ static void quote(char *out, size_t size, const char *s)
 	free(t);
 }
 
+static void vdiag(struct plan *p, espimg_severity sev, const char *code,
+		  espimg_mpos pos, const char *fmt, va_list ap)
+	ESPIMG_PRINTF(5, 0);
+
+static void vdiag(struct plan *p, espimg_severity sev, const char *code,
+		  espimg_mpos pos, const char *fmt, va_list ap)
+{
+	char msg[768];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	espimg_diag_add(p->diags, sev, code, p->mfile, pos.line, pos.col, -1,
+			"%s", msg);
+	if (sev == ESPIMG_SEV_ERROR)
+		p->errors++;
+}
+
+/* A refusal at the manifest position pos. */
 static void perr(struct plan *p, const char *code, espimg_mpos pos,
 		 const char *fmt, ...) ESPIMG_PRINTF(4, 5);
 
 static void perr(struct plan *p, const char *code, espimg_mpos pos,
 		 const char *fmt, ...)
 {
-	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vdiag(p, ESPIMG_SEV_ERROR, code, pos, fmt, ap);
 	va_end(ap);
-	espimg_diag_add(p->diags, ESPIMG_SEV_ERROR, code, p->mfile, pos.line,
-			pos.col, -1, "%s", msg);
-	p->errors++;
 }
 
 static void pwarn(struct plan *p, const char *code, espimg_mpos pos,
@@ -93,18 +106,15 @@ static void pwarn(struct plan *p, const char *code, espimg_mpos pos,
 static void pwarn(struct plan *p, const char *code, espimg_mpos pos,
 		  const char *fmt, ...)
 {
-	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vdiag(p, ESPIMG_SEV_WARNING, code, pos, fmt, ap);
 	va_end(ap);
-	espimg_diag_add(p->diags, ESPIMG_SEV_WARNING, code, p->mfile, pos.line,
-			pos.col, -1, "%s", msg);
 }
 
-/* Moves what a module reported into the caller's list: notes dropped,
- * `file` and the position given when the module had none. */
+/* Moves what a module reported into the caller's list, with `file` and
+ * the position given when the module had none. */
 static void move_tmp(struct plan *p, const char *file, espimg_mpos pos)
 {
 	size_t n = espimg_diag_count(p->tmp);
@@ -112,8 +122,6 @@ static void move_tmp(struct plan *p, const char *file, espimg_mpos pos)
 	for (size_t i = 0; i < n; i++) {
 		const espimg_diag *d = espimg_diag_get(p->tmp, i);
 
-		if (d->severity == ESPIMG_SEV_NOTE)
-			continue;
 		if (d->severity == ESPIMG_SEV_ERROR)
 			p->errors++;
 		if (d->file || d->line)

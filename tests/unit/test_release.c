@@ -526,6 +526,7 @@ Test(release, primary_example_bootloader_patched)
 	espimg_diag_list *d = espimg_diag_list_new();
 	espimg_release *r = plan_ok(m, &fs, d);
 	const espimg_release_part *b = find_part(r, 0x1000);
+	const espimg_diag *note;
 	espimg_image *img = NULL;
 	espimg_source src;
 	const uint8_t *orig;
@@ -546,6 +547,12 @@ Test(release, primary_example_bootloader_patched)
 	cr_assert_neq(memcmp(b->data + img->sha256_offset,
 			     orig + img->sha256_offset, 32), 0);
 	espimg_image_free(img);
+	/* The patch's note points at the bootloader's path. */
+	note = fx_diag_find(d, "merge.patched", ESPIMG_SEV_NOTE);
+	cr_assert_not_null(note);
+	cr_assert_str_eq(note->file, MFILE);
+	cr_assert_eq(note->line, 5);
+	cr_assert_eq(note->column, 15);
 	espimg_release_free(r);
 	espimg_diag_list_free(d);
 	fs_free(&fs);
