@@ -67,6 +67,7 @@ typedef struct mctx {
 	pending *pend;
 	size_t npend, cappend;
 	espimg_diag_list *diags;
+	unsigned end_line, end_col; /* just after the last character */
 	unsigned errors;
 	bool nomem;
 	size_t nodes;
@@ -94,6 +95,12 @@ static void report(mctx *c, espimg_severity sev, const char *code,
 	va_end(ap);
 	if (sev == ESPIMG_SEV_ERROR)
 		c->errors++;
+	/* At the end of a text without a final line break libyaml moves to
+	 * a line of its own past the last one. */
+	if (c->end_line && line > c->end_line) {
+		line = c->end_line;
+		col = c->end_col;
+	}
 	if (c->npend == c->cappend) {
 		size_t cap = c->cappend ? c->cappend * 2 : 16;
 
@@ -216,19 +223,32 @@ static int node_add(mctx *c, mnode *parent, mnode *kid)
 }
 
 /* Line and column of a byte offset (libyaml's reader errors give only the
- * offset); columns count UTF-8 characters as libyaml's marks do. */
+ * offset), counted as libyaml's marks count them: characters, and a line
+ * ends at LF, CR, CR LF, NEL, LS or PS (YAML 1.1 line breaks). */
 static void offset_pos(const char *text, size_t len, size_t off,
 		       unsigned *line, unsigned *col)
 {
+	const unsigned char *s = (const unsigned char *)text;
 	unsigned l = 1, k = 1;
 
 	if (off > len)
 		off = len;
 	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
+		bool brk = s[i] == '\n' ||
+			   (s[i] == '\r' && (i + 1 >= len || s[i + 1] != '\n'));
+
+		if (i + 1 < off && s[i] == 0xC2 && s[i + 1] == 0x85)
+			brk = true;
+		if (i + 2 < off && s[i] == 0xE2 && s[i + 1] == 0x80 &&
+		    (s[i + 2] == 0xA8 || s[i + 2] == 0xA9))
+			brk = true;
+		if (brk) {
 			l++;
 			k = 1;
-		} else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+			/* Skip the rest of a multi-byte break. */
+			while (i + 1 < off && (s[i + 1] & 0xC0) == 0x80)
+				i++;
+		} else if ((s[i] & 0xC0) != 0x80) {
 			k++;
 		}
 	}
@@ -1432,6 +1452,14 @@ int espimg_manifest_parse(const char *text, size_t len, const char *file,
 		return ESPIMG_ENOMEM;
 	manifest_init(m);
 	c.m = m;
+	/* UTF-16 (libyaml reads it after a byte order mark) is not
+	 * counted here. */
+	if (!(len >= 2 && (((unsigned char)text[0] == 0xFE &&
+			    (unsigned char)text[1] == 0xFF) ||
+			   ((unsigned char)text[0] == 0xFF &&
+			    (unsigned char)text[1] == 0xFE))))
+		offset_pos(text ? text : "", len, len, &c.end_line,
+			   &c.end_col);
 
 	root = read_tree(&c, text ? text : "", len, &stop);
 	if (!stop) {

@@ -951,7 +951,16 @@ Test(manifest, yaml_syntax)
 		expect_diag(0, ESPIMG_SEV_ERROR, "manifest.yaml", 2, 8);
 		parse_bad(nul, sizeof(nul) - 1);
 		expect_diag(0, ESPIMG_SEV_ERROR, "manifest.yaml", 1, 12);
+		/* Lines end at CR too, as libyaml counts them. */
+		one_error("chip: esp32\rimages: {0: a\x01}\r", "manifest.yaml",
+			  2, 14);
+		one_error("chip: esp32\r\nimages: {0: \xc3\xa9\x01}\r\n",
+			  "manifest.yaml", 2, 14);
 	}
+	/* At the end of a text without a final line break: after its last
+	 * character, not on a line of its own. */
+	one_error("chip: esp32\nbcoch", "manifest.yaml", 2, 6);
+	one_error("chip: esp32\nbcoch\n", "manifest.yaml", 3, 1);
 }
 
 /* Errors found before a syntax error are kept with it. */
