@@ -185,7 +185,7 @@ $(BUILD)/libespimg.pc: libespimg.pc.in Makefile
 install: all $(BUILD)/libespimg.pc
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/espimg $(DESTDIR)$(PKGCONFIGDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5
 	$(INSTALL) -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	$(INSTALL) -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
@@ -195,6 +195,7 @@ install: all $(BUILD)/libespimg.pc
 	$(INSTALL) -m 644 $(BUILD)/libespimg.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	$(INSTALL) -m 644 $(wildcard man/man1/*.1) $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 $(wildcard man/man3/*.3) $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -m 644 $(wildcard man/man5/*.5) $(DESTDIR)$(MANDIR)/man5/
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
@@ -204,6 +205,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libespimg.pc
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/man1/*.1)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(wildcard man/man3/*.3)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/man5/*.5)))
 
 clean:
 	rm -rf build build-san
