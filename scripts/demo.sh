@@ -50,3 +50,8 @@ echo "\$ esp-verify --key-digest $demo/key-digest.bin $demo/hello_world-signed.b
 "$build/bin/esp-verify" --key-digest "$demo/key-digest.bin" \
 	"$demo/hello_world-signed.bin" \
 	"$demo/partitions_ota_user.bin" "$demo/otadata.bin"
+echo
+
+# The factory image of the same table: bootloader, two app releases and
+# otadata for ota_1 in one 4 MB file, explained, verified and drawn.
+BUILD=$build examples/release-ota-user/run.sh "$demo/release-ota-user"

@@ -27,6 +27,7 @@ if [[ -n $out ]]; then
 fi
 # Commands are shown relative to the repository root, where this runs.
 cd -- "$here/../.."
+[[ $out == "$PWD"/* ]] && out=${out#"$PWD"/}
 build=${BUILD:-build}
 out=${out:-$build/demo/release-ota-user}
 ex=examples/release-ota-user
@@ -70,4 +71,3 @@ echo
 show esp-verify "$out/factory.bin"
 echo
 show esp-flashimg map "$out/factory.bin" -o "$out/map.svg"
-echo "wrote $out/map.svg"

@@ -372,15 +372,20 @@ got = d.get('partitions')
 if not isinstance(got, list):
     got = []
     why.append('no partitions list')
-keys = ('name', 'type', 'subtype', 'offset', 'size')
-if [tuple(p.get(k) for k in keys) for p in got] != [tuple(p[k] for k in keys) for p in parts]:
-    why.append('partitions %s, the layout %s' % (
-        [tuple(p.get(k) for k in keys) for p in got], [tuple(p[k] for k in keys) for p in parts]))
+# type and subtype are names, with their numbers in type_id and subtype_id.
+got = [p if isinstance(p, dict) else {} for p in got]
+mine = [(p.get('name'), p.get('type_id'), p.get('subtype_id'), p.get('offset'), p.get('size')) for p in got]
+theirs = [(p['name'], p['type'], p['subtype'], p['offset'], p['size']) for p in parts]
+if mine != theirs:
+    why.append('partitions (name, type_id, subtype_id, offset, size) %s, the layout %s' % (mine, theirs))
+for p in got:
+    if {0: 'app', 1: 'data'}.get(p.get('type_id'), p.get('type')) != p.get('type'):
+        why.append('%s: type %r for type_id %r' % (p.get('name'), p.get('type'), p.get('type_id')))
 # Apps: every image header inside an app partition.
 heads = {off for off, _ in headers}
 apps = 0
 for p in got:
-    if not isinstance(p, dict) or p.get('type') != 0 or not isinstance(p.get('offset'), int):
+    if p.get('type_id') != 0 or not isinstance(p.get('offset'), int):
         continue
     app = p.get('app')
     if p['offset'] in heads:
@@ -394,8 +399,10 @@ for p in got:
             why.append('%s: app %r, esp-imginfo reads %s %s' % (p.get('name'), app,
                        ad.get('project_name'), ad.get('version')))
             continue
+        # explain gives null for an empty string (or no description at
+        # all), esp-imginfo the empty string
         for k, ik in (('project', 'project_name'), ('version', 'version')):
-            if app.get(k) != ad.get(ik):
+            if app.get(k) != (ad.get(ik) or None):
                 why.append('%s: app %s %r, esp-imginfo %r' % (p.get('name'), k, app.get(k), ad.get(ik)))
         if app.get('valid') is not (im.get('status') == 'ok'):
             why.append('%s: app valid %r, esp-imginfo status %r' % (p.get('name'), app.get('valid'), im.get('status')))
@@ -462,9 +469,22 @@ sys.exit(0 if (d.get("bootloader") or {}).get("offset_ok") is False else 1)' "$i
 			run "$id.text" "$flashimg" explain "$idir/$file"
 			check_run "esp-flashimg explain (text)" "$id.text"
 			((rc == 1)) || fails+=("explain (text) of a misplaced bootloader: exit $rc, want 1")
-			boff=$(python3 -c 'import json,sys; print("0x%x" % json.load(open(sys.argv[1]))["bootloader"]["offset"])' "$id.json")
-			grep -qi "bootloader.*$boff\|$boff.*bootloader" "$id.text.out" "$id.text.err" ||
-				fails+=("explain (text) of a misplaced bootloader does not name it at $boff")
+			# A line about the bootloader names where it is, one where
+			# it belongs (expected_offset, or the chip's rule).
+			while IFS= read -r line; do
+				fails+=("explain (text) of a misplaced bootloader: $line")
+			done < <(python3 - "$id.json" "$id.text.out" "$id.text.err" <<'PY'
+import json, re, sys
+bl = json.load(open(sys.argv[1]))["bootloader"]
+lines = [l for f in sys.argv[2:] for l in open(f, errors="replace") if "bootloader" in l.lower()]
+for what, off in (("where it is", bl.get("offset")), ("where the ROM loads it", bl.get("expected_offset"))):
+    if not isinstance(off, int):
+        continue
+    pat = re.compile(r"\b0x0*%x\b" % off)
+    if not any(pat.search(l) for l in lines):
+        print("no bootloader line says %s (0x%x)" % (what, off))
+PY
+)
 		fi
 		result "$name" "${fails[@]}"
 	done
@@ -577,6 +597,20 @@ except (OSError, ET.ParseError) as e:
     sys.exit(0)
 if root.tag != '{http://www.w3.org/2000/svg}svg':
     print('the root element is %s, not an SVG svg' % root.tag)
+# The whole map within the 1000x700 window the PNG is taken with: the
+# declared size (px), else the viewBox, when the SVG has one.
+size = []
+for k, i in (('width', 2), ('height', 3)):
+    v = root.get(k, '')
+    if v.endswith('px'):
+        v = v[:-2]
+    try:
+        size.append(float(v))
+    except ValueError:
+        vb = (root.get('viewBox') or '').replace(',', ' ').split()
+        size.append(float(vb[i]) if len(vb) == 4 else 0.0)
+if size[0] > 1000 or size[1] > 700:
+    print('the map is %gx%g, larger than the 1000x700 window: part of it would be cut' % tuple(size))
 text = ' '.join(''.join(el.itertext()) for el in root.iter()
                 if el.tag.rsplit('}', 1)[-1] in ('text', 'tspan', 'title'))
 names = [p['name'] for p in json.load(open(sys.argv[2]))['partitions']]
