@@ -509,6 +509,11 @@ if selected example || selected map; then
 	else
 		example_ok=1
 	fi
+	# The example's table as gen-partitions lists it, for example and map.
+	if ! "$genparts" --format json "$repo/partitions/partitions_ota_user.csv" >"$tmp/ex-table.json" 2>/dev/null; then
+		fails+=("gen-partitions --format json partitions/partitions_ota_user.csv failed")
+		example_ok=0
+	fi
 	if ((example_ok)) && selected "$name"; then
 		f=$ex_out/factory.bin
 		(($(stat -c %s "$f") == 4 * 1024 * 1024)) ||
@@ -519,8 +524,6 @@ if selected example || selected map; then
 		run "$tmp/ex-explain" "$flashimg" explain --format json "$f"
 		check_run "esp-flashimg explain" "$tmp/ex-explain"
 		((rc == 0)) || fails+=("explain factory.bin exit $rc, want 0")
-		"$genparts" --format json "$repo/partitions/partitions_ota_user.csv" >"$tmp/ex-table.json" 2>/dev/null ||
-			fails+=("gen-partitions --format json partitions_ota_user.csv failed")
 		{ "$otaset" --flash "$f" show --format json >"$tmp/ex-ota.json" 2>/dev/null; } 2>/dev/null
 		for v in 1.0.0 1.1.0; do
 			"$imginfo" --format json "$example/build/app-$v.bin" >"$tmp/ex-app-$v.json" 2>/dev/null
