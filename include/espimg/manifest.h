@@ -134,8 +134,8 @@ typedef struct espimg_manifest {
  * manifest.requires, manifest.number, manifest.range, manifest.value,
  * manifest.chip, manifest.flash_size, manifest.flash_mode,
  * manifest.flash_freq, manifest.format; warnings manifest.ignored (an
- * output key the chosen format does not use). man/man5/espimg-manifest.5
- * lists them with their messages.
+ * output key the chosen format does not use); espimg-manifest(5) says
+ * what each means.
  * Returns 0 with *out set (free with espimg_manifest_free; warnings may
  * have been added), ESPIMG_EFORMAT (errors in diags; *out NULL),
  * ESPIMG_ETOOBIG (more than ESPIMG_MANIFEST_MAX_SIZE bytes; an error
