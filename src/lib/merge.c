@@ -191,7 +191,12 @@ static int patch_apply(uint8_t *buf, const struct patch_plan *pl,
 		       espimg_diag_list *diags)
 {
 	unsigned mdlen = 0;
+	uint8_t old_digest[32];
+	bool changed = buf[HDR_MODE] != pl->mode ||
+		       buf[HDR_SIZE_FREQ] != pl->size_freq;
 
+	if (pl->sha)
+		memcpy(old_digest, buf + pl->sha_from, sizeof(old_digest));
 	buf[HDR_MODE] = pl->mode;
 	buf[HDR_SIZE_FREQ] = pl->size_freq;
 	/* The digest covers bytes 0 through the checksum, headers included
@@ -199,11 +204,16 @@ static int patch_apply(uint8_t *buf, const struct patch_plan *pl,
 	if (pl->sha && EVP_Digest(buf, (size_t)pl->sha_from, buf + pl->sha_from,
 				  &mdlen, EVP_sha256(), NULL) != 1)
 		return ESPIMG_ENOMEM;
-	espimg_diag_add(diags, ESPIMG_SEV_NOTE, "merge.patched", name, 0, 0,
-			HDR_MODE,
-			"flash parameters of the image at 0x%" PRIx64 " set to 0x%04x%s",
-			address, (unsigned)pl->mode << 8 | pl->size_freq,
-			pl->sha ? "; SHA-256 digest recomputed" : "");
+	if (pl->sha && memcmp(old_digest, buf + pl->sha_from, 32))
+		changed = true;
+	/* Like esptool, say so only when a byte changed (a stale digest
+	 * repaired counts). */
+	if (changed)
+		espimg_diag_add(diags, ESPIMG_SEV_NOTE, "merge.patched", name, 0, 0,
+				HDR_MODE,
+				"flash parameters of the image at 0x%" PRIx64 " set to 0x%04x%s",
+				address, (unsigned)pl->mode << 8 | pl->size_freq,
+				pl->sha ? "; SHA-256 digest recomputed" : "");
 	return 1;
 }
 
