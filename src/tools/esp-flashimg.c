@@ -273,16 +273,17 @@ static void on_fatal_signal(int sig)
 	raise(sig);
 }
 
+static const int fatal_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
 static void catch_signals(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_fatal_signal;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (size_t i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++)
+		sigaction(fatal_sigs[i], &sa, NULL);
 	/* A file size limit makes write() fail (EFBIG), which is handled,
 	 * rather than kill us with the temporary file left behind. */
 	signal(SIGXFSZ, SIG_IGN);
@@ -300,6 +301,8 @@ static int out_open(struct outfile *o, const char *path, bool digest)
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
 	size_t dirlen = (size_t)(base - path), baselen = strlen(base);
+	sigset_t block, old;
+	int e;
 
 	memset(o, 0, sizeof(*o));
 	o->path = path;
@@ -331,15 +334,22 @@ static int out_open(struct outfile *o, const char *path, bool digest)
 	o->tmp[dirlen] = '.';
 	memcpy(o->tmp + dirlen + 1, base, baselen);
 	memcpy(o->tmp + dirlen + 1 + baselen, ".XXXXXX", 8);
+	/* The fatal signals wait until the handler knows the file: one
+	 * between mkstemp() and pending_tmp would leave it behind. */
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++)
+		sigaddset(&block, fatal_sigs[i]);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	o->fd = mkstemp(o->tmp);
+	e = errno;
+	if (o->fd >= 0)
+		pending_tmp = o->tmp;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (o->fd < 0) {
-		int e = errno;
-
 		free(o->tmp);
 		o->tmp = NULL;
 		return out_fail(o, e);
 	}
-	pending_tmp = o->tmp;
 	return 0;
 }
 
