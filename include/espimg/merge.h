@@ -83,7 +83,8 @@ ESPIMG_API void espimg_merge_opts_init(espimg_merge_opts *opts,
  * a SHA-256 (byte 23 == 1), the digest is recomputed in place (over bytes
  * 0 through the checksum, as esptool does, also when the parameters did
  * not change); the checksum and any bytes after the digest are left alone.
- * A patch that changes a byte adds a note "merge.patched". "Parses as an image of the chip":
+ * A patch that changes a byte adds a note "merge.patched".
+ * "Parses as an image of the chip":
  * espimg_image_read reads it to its end with the chip forced, its chip id
  * is the chip's, at most 16 segments, the whole digest present (esptool
  * also patches an image whose chip id names another chip, with a warning;
