@@ -42,6 +42,28 @@
 #             1000x700 pixels, not of one colour (at least 1% of the pixels
 #             differ from the most common colour).  Without chromium one line
 #             says the rendering is skipped (scripts/deps.sh browser);
+#   inplace   (no corpus; issue 6, acceptance item 4) a 64 MB ESP32-S3
+#             dump built by `esp-flashimg build` from images synthesised
+#             with tests/synth's mkimage (table at fixed offsets, ota_0 at
+#             0x10000, data at the end of the flash).  `write DUMP
+#             --partition ota_0 APP` and `erase DUMP --partition ota_0`
+#             run through: exit 0, the dump is the one built with only
+#             ota_0 replaced (APP then 0xff, or all 0xff; computed here),
+#             its mode kept, no temporary file left.  Interrupted by
+#             SIGINT, SIGTERM and SIGKILL mid-write: once the temporary
+#             file .dump.bin.* appears the tool is stopped (SIGSTOP), and
+#             when the file is still there once it is stopped (before its
+#             rename) the signal is sent and the tool continued: killed by
+#             that signal, the dump byte-identical to before, no temporary
+#             file left (after SIGKILL one may be: one line says so).  When
+#             3 tries never stop it before its rename, one line says so and
+#             the dump must still be the old one or the complete new one.
+#             Failing, with a 1 MiB file size limit (ulimit -f) and in a
+#             directory of mode 555: exit 2, a "cannot write" error, the
+#             dump byte-identical, no temporary file.  As root (which
+#             ignores the mode) the tool runs under setpriv without
+#             CAP_DAC_OVERRIDE; when that is not possible one line says
+#             the read-only directory checks are skipped;
 #   always    no crash (exit >= 3 or a signal), no sanitizer report.
 #
 # Usage: tests/conformance/flashimg.sh [--keep] [SUBSTRING...]
@@ -53,7 +75,9 @@
 # Output: one "FAIL <check>: <what>" line per failing check, then
 #   "N passed, N failed[, N skipped]".  Before esp-flashimg is built one
 #   "conformance: ..., skipped" line; without the corpus one line says the
-#   corpus checks (merge, explain) are skipped and the example still runs.
+#   corpus checks (merge, explain) are skipped and the example still runs;
+#   without $BUILD/tests/mkimage (make synth) one line says the in-place
+#   checks are skipped.
 # Exit status: 0 when nothing failed, 1 when something failed, 2 when the
 #   runner itself could not run.
 set -u
@@ -745,6 +769,290 @@ if selected "$name" && ((example_ok)) && [[ -s $ex_out/map.svg ]]; then
 		result "$name" "${fails[@]}"
 	fi
 fi
+
+# --- inplace: write and erase in place, interrupted or failing --------------
+# No corpus: a 64 MB ESP32-S3 dump built here from synthesised images, with
+# a partition table at fixed offsets and data at the end of the flash.
+ip=$tmp/inplace
+ip_dir=$ip/d
+ip_dump=$ip_dir/dump.bin
+ip_part=$((0x10000)) ip_size=$((0x100000))
+ip_checks=()
+for c in write erase; do
+	for s in '' :SIGINT :SIGTERM :SIGKILL :file-size-limit :read-only-dir; do
+		selected "inplace:$c$s" && ip_checks+=("inplace:$c$s")
+	done
+done
+
+# ip_setup: the images, the manifest, pristine.bin (the dump as built) and
+# the expected results write.bin and erase.bin (ota_0 replaced, computed
+# here); failures on stdout.
+ip_setup() {
+	local mk=$build/tests/mkimage
+	mkdir -p -- "$ip_dir" || return
+	if ! "$mk" --chip esp32s3 --boot 1 --seg iram,12K -o "$ip/boot.bin" ||
+		! "$mk" --chip esp32s3 --app inplace,1.0.0 --seg dram,2K --seg iram,16K --seg irom,96K -o "$ip/app-1.bin" ||
+		! "$mk" --chip esp32s3 --app inplace,2.0.0 --seg dram,2K --seg iram,16K --seg irom,160K -o "$ip/app-2.bin"; then
+		echo "mkimage failed"
+		return
+	fi
+	python3 -c 'import sys; open(sys.argv[1], "wb").write(bytes(range(256)) * 4096)' "$ip/tail.bin"
+	cat >"$ip/table.csv" <<'CSV'
+nvs,      data, nvs,    0x9000,   0x4000,
+otadata,  data, ota,    0xd000,   0x2000,
+phy_init, data, phy,    0xf000,   0x1000,
+ota_0,    app,  ota_0,  0x10000,  0x100000,
+ota_1,    app,  ota_1,  0x110000, 0x100000,
+storage,  data, spiffs, 0x210000, 0x3df0000,
+CSV
+	cat >"$ip/release.yaml" <<'YAML'
+chip: esp32s3
+flash: {size: 64MB}
+partition_table: {csv: table.csv}
+images:
+  bootloader: boot.bin
+  ota_0: app-1.bin
+  0x3f00000: tail.bin
+output: {pad_to_size: flash}
+YAML
+	run "$ip/build" "$flashimg" build "$ip/release.yaml" -o "$ip/pristine.bin"
+	if ((rc != 0)); then
+		echo "esp-flashimg build of the 64 MB dump exit $rc: $(head -n 2 "$ip/build.err" | tr '\n' ' ')"
+		return
+	fi
+	python3 - "$ip" "$ip_part" "$ip_size" <<'PY'
+import os, sys
+d, at, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+old = open(os.path.join(d, 'pristine.bin'), 'rb').read()
+if len(old) != 64 << 20:
+    print('the dump is %d bytes, want 64 MB' % len(old))
+    sys.exit(0)
+app = open(os.path.join(d, 'app-2.bin'), 'rb').read()
+for name, part in (('write', app + b'\xff' * (size - len(app))), ('erase', b'\xff' * size)):
+    new = old[:at] + part + old[at + size:]
+    if new == old:
+        print('%s would not change the dump' % name)
+    open(os.path.join(d, name + '.bin'), 'wb').write(new)
+PY
+}
+
+# ip_args CMD: sets args to CMD's arguments on the dump (write: app-2.bin).
+ip_args() {
+	args=("$1" "$ip_dump" --partition ota_0)
+	[[ $1 == write ]] && args+=("$ip/app-2.bin")
+}
+
+# ip_fresh: the dump as built, mode 0640, no temporary file beside it.
+ip_fresh() {
+	rm -f -- "$ip_dir"/.dump.bin.*
+	cp -- "$ip/pristine.bin" "$ip_dump" && chmod 640 "$ip_dump"
+}
+
+# ip_leftover: the temporary files left beside the dump, on stdout.
+ip_leftover() {
+	local f
+	for f in "$ip_dir"/.dump.bin.*; do
+		[[ -e $f ]] && echo "${f##*/}"
+	done
+}
+
+# ip_state CMD: "old" when the dump is byte-identical to the one built,
+# "new" when to CMD's complete result, else "neither".
+ip_state() {
+	if cmp -s -- "$ip_dump" "$ip/pristine.bin"; then
+		echo old
+	elif cmp -s -- "$ip_dump" "$ip/$1.bin"; then
+		echo new
+	else
+		echo neither
+	fi
+}
+
+# ip_sanitizer BASE: a sanitizer report in BASE.err, appended to fails[].
+ip_sanitizer() {
+	if grep -qE 'runtime error:|ERROR: [A-Za-z]*Sanitizer' "$1.err"; then
+		fails+=("sanitizer report: $(grep -m1 -E 'runtime error:|Sanitizer' "$1.err")")
+	fi
+}
+
+# stop_midwrite PID: polls for the temporary file beside the dump while PID
+# runs; once it appears, stops PID (SIGSTOP) and waits until the kernel
+# says it is stopped.  Returns 0 when the temporary file is still there:
+# PID is stopped before its rename, mid-write.  Returns 1 when PID ended
+# or renamed first.
+stop_midwrite() {
+	local pid=$1 st end=$((SECONDS + 20))
+	local -a t
+	while :; do
+		t=("$ip_dir"/.dump.bin.*)
+		[[ -e ${t[0]} ]] && break
+		if ! kill -0 "$pid" 2>/dev/null || ((SECONDS >= end)); then
+			return 1
+		fi
+	done
+	kill -STOP "$pid" 2>/dev/null || return 1
+	while :; do
+		read -r st <"/proc/$pid/stat" 2>/dev/null || return 1
+		st=${st##*) }
+		st=${st%% *}
+		[[ $st == [Tt] ]] && break
+		if [[ $st == [ZX] ]] || ((SECONDS >= end)); then
+			return 1
+		fi
+	done
+	t=("$ip_dir"/.dump.bin.*)
+	[[ -e ${t[0]} ]]
+}
+
+# ip_interrupt CMD SIG: CMD in place, sent SIG mid-write (3 tries to catch
+# it there); failures in fails[].
+ip_interrupt() {
+	local cmd=$1 sig=$2 caught=0 pid state left signo
+	signo=$(kill -l "$sig")
+	ip_args "$cmd"
+	for _ in 1 2 3; do
+		ip_fresh || { fails+=("cannot copy the dump"); return; }
+		newid
+		# A background job of a script starts with SIGINT ignored; the
+		# tool gets it as from a terminal.
+		(
+			trap - INT
+			exec "$flashimg" "${args[@]}"
+		) </dev/null >"$id.out" 2>"$id.err" &
+		pid=$!
+		caught=0
+		stop_midwrite "$pid" && caught=1
+		kill "-$sig" "$pid" 2>/dev/null
+		kill -CONT "$pid" 2>/dev/null
+		{ wait "$pid"; rc=$?; } 2>/dev/null
+		ip_sanitizer "$id"
+		state=$(ip_state "$cmd")
+		left=$(ip_leftover)
+		if ((caught)); then
+			((rc == 128 + signo)) ||
+				fails+=("exit $rc, want $((128 + signo)) (killed by $sig): $(head -n 2 "$id.err" | tr '\n' ' ')")
+			[[ $state == old ]] ||
+				fails+=("interrupted mid-write, the dump is $([[ $state == new ]] && echo "the new one" || echo "neither the old nor the new one"), want byte-identical to before")
+		else
+			((rc == 0 || rc == 128 + signo)) ||
+				fails+=("exit $rc, want 0 or $((128 + signo)): $(head -n 2 "$id.err" | tr '\n' ' ')")
+			[[ $state != neither ]] ||
+				fails+=("the dump is neither the old nor the new one")
+		fi
+		if [[ -n $left ]]; then
+			if [[ $sig == KILL ]]; then
+				echo "conformance: inplace:$cmd:SIG$sig left the temporary file $left beside the dump (allowed: nothing can remove it)"
+			else
+				fails+=("the temporary file $left was left beside the dump")
+			fi
+		fi
+		((caught)) && break
+	done
+	((caught)) || echo "conformance: inplace:$cmd:SIG$sig: $cmd never stopped before its rename in 3 tries; checked that the dump is the old or the new one, nothing else"
+	ip_fresh
+}
+
+# with_fsize KB CMD...: runs CMD with a file size limit of KB KiB.
+with_fsize() {
+	local kb=$1
+	shift
+	(
+		ulimit -f "$kb" || exit 125
+		exec "$@"
+	)
+}
+
+# ip_failed CMD WHY: the last run of CMD (in $id) failed as a write error
+# must: exit 2, the dump unchanged, no temporary file; fails[].
+ip_failed() {
+	local left
+	ip_sanitizer "$id"
+	((rc == 2)) || fails+=("$2: exit $rc, want 2: $(head -n 2 "$id.err" | tr '\n' ' ')")
+	grep -q 'cannot write' "$id.err" || fails+=("$2: no 'cannot write' error: $(head -n 1 "$id.err")")
+	[[ $(ip_state "$1") == old ]] || fails+=("$2: the dump changed")
+	left=$(ip_leftover)
+	[[ -z $left ]] || fails+=("$2: the temporary file $left was left beside the dump")
+}
+
+if ((${#ip_checks[@]})); then
+	ip_ok=0
+	fails=()
+	if [[ ! -x $build/tests/mkimage ]]; then
+		echo "conformance: $build/tests/mkimage not built (make synth): the in-place checks are skipped"
+		((skipped++))
+	else
+		while IFS= read -r line; do fails+=("$line"); done < <(ip_setup)
+		if ((${#fails[@]})); then
+			result inplace:setup "${fails[@]}"
+		else
+			ip_ok=1
+		fi
+	fi
+	# As root the directory's mode does not stop a write: the tool runs
+	# without CAP_DAC_OVERRIDE (setpriv), or the check is skipped.
+	ip_ro=()
+	if ((ip_ok)); then
+		if (($(id -u) == 0)); then
+			ip_ro=(setpriv --bounding-set=-dac_override --)
+			"${ip_ro[@]}" true 2>/dev/null || ip_ro=(none)
+		fi
+		chmod 555 "$ip_dir"
+		if [[ ${ip_ro[0]-} != none ]] &&
+			"${ip_ro[@]}" touch -- "$ip_dir/.probe" 2>/dev/null; then
+			ip_ro=(none)
+		fi
+		chmod 755 "$ip_dir"
+		rm -f -- "$ip_dir/.probe"
+		if [[ ${ip_ro[0]-} == none && " ${ip_checks[*]} " == *:read-only-dir* ]]; then
+			echo "conformance: the dump's directory stays writable after chmod 555 (root, and setpriv cannot drop CAP_DAC_OVERRIDE): the read-only directory checks are skipped"
+		fi
+	fi
+fi
+for name in "${ip_checks[@]}"; do
+	((ip_ok)) || break
+	fails=()
+	cmd=${name#inplace:}
+	how=${cmd#*:}
+	cmd=${cmd%%:*}
+	[[ $how == "$cmd" ]] && how=''
+	ip_args "$cmd"
+	case $how in
+	'')
+		ip_fresh
+		newid
+		run "$id" "$flashimg" "${args[@]}"
+		check_run "esp-flashimg $cmd" "$id"
+		((rc == 0)) || fails+=("exit $rc: $(head -n 2 "$id.err" | tr '\n' ' ')")
+		state=$(ip_state "$cmd")
+		[[ $state == new ]] ||
+			fails+=("the dump is $([[ $state == old ]] && echo "unchanged" || echo "neither the old nor the expected one"), want ota_0 $([[ $cmd == write ]] && echo "holding app-2.bin then 0xff" || echo "all 0xff") and the rest as before")
+		mode=$(stat -c %a "$ip_dump")
+		[[ $mode == 640 ]] || fails+=("the dump's mode is $mode, was 640")
+		left=$(ip_leftover)
+		[[ -z $left ]] || fails+=("the temporary file $left was left beside the dump")
+		;;
+	SIG*)
+		ip_interrupt "$cmd" "${how#SIG}" ;;
+	file-size-limit)
+		ip_fresh
+		newid
+		# 1 MiB: the 64 MB temporary file cannot be written.
+		run "$id" with_fsize 1024 "$flashimg" "${args[@]}"
+		ip_failed "$cmd" "ulimit -f 1024" ;;
+	read-only-dir)
+		if [[ ${ip_ro[0]-} == none ]]; then
+			((skipped++))
+			continue
+		fi
+		ip_fresh
+		newid
+		chmod 555 "$ip_dir"
+		run "$id" "${ip_ro[@]}" "$flashimg" "${args[@]}"
+		chmod 755 "$ip_dir"
+		ip_failed "$cmd" "directory mode 555" ;;
+	esac
+	result "$name" "${fails[@]}"
+done
 
 if ((skipped)); then
 	echo "$passed passed, $failed failed, $skipped skipped"
