@@ -1,6 +1,8 @@
 /*
  * buf.c - a growable byte buffer for building strings inside the library,
- * and the renderers that append to it (hex, escaped text).
+ * the renderers that append to it (hex, escaped text), and the small
+ * helpers several modules share (internal.h): cut copies, erased bytes,
+ * source windows, "_hex" keys, the first error of a list.
  *
  * One byte beyond `len` is always reserved so the contents can be
  * NUL-terminated without another allocation.
@@ -204,4 +206,85 @@ void espimg_buf_escaped(espimg_buf *b, const void *str, size_t n)
 		}
 		i += len;
 	}
+}
+
+void espimg_copy_cut(char *out, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+bool espimg_all_ff(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	/* A word at a time: this is most of the time spent on an empty
+	 * flash dump. */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (w != UINT64_MAX)
+			return false;
+	}
+	for (; i < n; i++)
+		if (p[i] != 0xFF)
+			return false;
+	return true;
+}
+
+static int window_read(void *ctx, uint64_t off, void *buf, size_t len,
+		       size_t *got)
+{
+	const espimg_window *w = ctx;
+
+	*got = 0;
+	if (off >= w->size)
+		return 0;
+	if (len > w->size - off)
+		len = (size_t)(w->size - off);
+	return w->src->read_at(w->src->ctx, w->base + off, buf, len, got);
+}
+
+void espimg_window_init(espimg_source *out, espimg_window *w,
+			const espimg_source *src, uint64_t base,
+			uint64_t size)
+{
+	uint64_t avail = src->size > base ? src->size - base : 0;
+
+	w->src = src;
+	w->base = base;
+	w->size = size < avail ? size : avail;
+	out->read_at = window_read;
+	out->ctx = w;
+	out->size = w->size;
+}
+
+void espimg_emit_kv_num_hex(espimg_emitter *e, const char *key, uint64_t v)
+{
+	char hk[40];
+
+	snprintf(hk, sizeof(hk), "%s_hex", key);
+	espimg_emit_kv_uint(e, key, v);
+	espimg_emit_kv_hex(e, hk, v);
+}
+
+const char *espimg_diag_first_error(const espimg_diag_list *l)
+{
+	size_t n = espimg_diag_count(l);
+
+	for (size_t i = 0; i < n; i++) {
+		const espimg_diag *d = espimg_diag_get(l, i);
+
+		if (d->severity == ESPIMG_SEV_ERROR)
+			return d->message;
+	}
+	return NULL;
 }

@@ -99,20 +99,6 @@ static int read_some(const espimg_source *src, uint64_t off, void *buf,
 	return 0;
 }
 
-/* A source that shows only the first `size` bytes of another one: the
- * image parser then reads the header and nothing more. */
-struct window {
-	const espimg_source *src;
-};
-
-static int window_read(void *ctx, uint64_t off, void *buf, size_t len,
-		       size_t *got)
-{
-	const struct window *w = ctx;
-
-	return w->src->read_at(w->src->ctx, off, buf, len, got);
-}
-
 /*
  * Whether an image header sits at `off`: all 24 header bytes present,
  * magic 0xE9, and a chip id the chip table knows (with `chip` given: any
@@ -124,7 +110,7 @@ static int window_read(void *ctx, uint64_t off, void *buf, size_t len,
 static int header_at(const espimg_source *src, uint64_t off,
 		     const espimg_chip *chip, const espimg_chip **found_chip)
 {
-	struct window w = { src };
+	espimg_window w;
 	espimg_source win;
 	espimg_image_opts io;
 	espimg_image *img = NULL;
@@ -140,9 +126,7 @@ static int header_at(const espimg_source *src, uint64_t off,
 	    src->size - off < ESPIMG_IMAGE_HEADER_SIZE)
 		return 0;
 
-	win.read_at = window_read;
-	win.ctx = &w;
-	win.size = off + ESPIMG_IMAGE_HEADER_SIZE;
+	espimg_window_init(&win, &w, src, 0, off + ESPIMG_IMAGE_HEADER_SIZE);
 	memset(&io, 0, sizeof(io));
 	io.chip = chip;
 	io.offset = off;

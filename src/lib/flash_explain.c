@@ -91,32 +91,6 @@ const char *espimg_part_content_name(espimg_part_content c)
 
 /* ------------------------------------------------------------ reading */
 
-/* A window [base, base + size) of another source, seen from offset 0. */
-struct window {
-	const espimg_source *src;
-	uint64_t base;
-};
-
-static int window_read(void *ctx, uint64_t off, void *buf, size_t len,
-		       size_t *got)
-{
-	const struct window *w = ctx;
-
-	return w->src->read_at(w->src->ctx, w->base + off, buf, len, got);
-}
-
-static void window_init(espimg_source *win, struct window *w,
-			const espimg_source *src, uint64_t base, uint64_t size)
-{
-	uint64_t avail = src->size > base ? src->size - base : 0;
-
-	w->src = src;
-	w->base = base;
-	win->read_at = window_read;
-	win->ctx = w;
-	win->size = size < avail ? size : avail;
-}
-
 /* Reads exactly len bytes at off (the caller keeps them inside the
  * source).  Returns 0, or ESPIMG_EIO for a failed or short read. */
 static int read_exact(const espimg_source *src, uint64_t off, void *buf,
@@ -135,24 +109,6 @@ static int read_exact(const espimg_source *src, uint64_t off, void *buf,
 	return r > 0 || got != len ? ESPIMG_EIO : 0;
 }
 
-static bool all_ff(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-
-	/* word at a time: this is most of the time spent on an empty dump */
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, p + i, 8);
-		if (w != UINT64_MAX)
-			return false;
-	}
-	for (; i < n; i++)
-		if (p[i] != 0xFF)
-			return false;
-	return true;
-}
-
 /* The end of the last byte that is not 0xFF in [off, off + len) of src,
  * relative to off (0: all erased), reading backwards a chunk at a time.
  * Returns 0 or an error. */
@@ -169,7 +125,7 @@ static int last_written(const espimg_source *src, uint64_t off, uint64_t len,
 		if (r)
 			return r;
 		pos -= n;
-		if (all_ff(chunk, n))
+		if (espimg_all_ff(chunk, n))
 			continue;
 		for (size_t i = n; i > 0; i--) {
 			if (chunk[i - 1] != 0xFF) {
@@ -215,20 +171,6 @@ static bool looks_random(const uint8_t *p, size_t n)
 
 /* ------------------------------------------------------------ text */
 
-/* Copies s into out (size n), cutting before a partial UTF-8 character. */
-static void copy_cut(char *out, size_t n, const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len >= n) {
-		len = n - 1;
-		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
-			len--;
-	}
-	memcpy(out, s, len);
-	out[len] = '\0';
-}
-
 static void set_problem(char *out, size_t n, const char *fmt, ...)
 	ESPIMG_PRINTF(3, 4);
 
@@ -240,7 +182,7 @@ static void set_problem(char *out, size_t n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	copy_cut(out, n, tmp);
+	espimg_copy_cut(out, n, tmp);
 }
 
 static void desc_text(char out[33], const uint8_t *field, size_t size)
@@ -249,18 +191,6 @@ static void desc_text(char out[33], const uint8_t *field, size_t size)
 }
 
 /* ------------------------------------------------------------ images */
-
-/* The first error the image reader found, or NULL. */
-static const char *first_error(const espimg_diag_list *d)
-{
-	for (size_t i = 0; i < espimg_diag_count(d); i++) {
-		const espimg_diag *g = espimg_diag_get(d, i);
-
-		if (g->severity == ESPIMG_SEV_ERROR)
-			return g->message;
-	}
-	return NULL;
-}
 
 /* What the bootloader checks of an image itself: read to its end, 1..16
  * segments, checksum, SHA-256 when appended (esp_image_format.c). */
@@ -281,7 +211,7 @@ static const char *sound_problem(const espimg_image *img,
 	if (img->stage == ESPIMG_STAGE_COMPLETE && img->has_sha256 &&
 	    !img->sha256_ok)
 		return "the SHA-256 does not match the image";
-	e = first_error(d);
+	e = espimg_diag_first_error(d);
 	return e ? e : "the image cannot be read to its end";
 }
 
@@ -290,14 +220,14 @@ static const char *sound_problem(const espimg_image *img,
 static int read_image(const espimg_source *src, uint64_t at, uint64_t room,
 		      espimg_image **img, espimg_diag_list *d)
 {
-	struct window w;
+	espimg_window w;
 	espimg_source win;
 	espimg_image_opts io;
 	int r;
 
 	*img = NULL;
 	espimg_diag_clear(d);
-	window_init(&win, &w, src, at, room);
+	espimg_window_init(&win, &w, src, at, room);
 	memset(&io, 0, sizeof(io));
 	r = espimg_image_read(&win, &io, img, d);
 	if (r == ESPIMG_EIO || r == ESPIMG_ENOMEM || r == ESPIMG_EINVAL ||
@@ -855,7 +785,7 @@ static void set_reason(char *out, size_t n, espimg_buf *b)
 {
 	char *s = espimg_buf_finish(b, NULL);
 
-	copy_cut(out, n, s ? s : "");
+	espimg_copy_cut(out, n, s ? s : "");
 	free(s);
 }
 
@@ -873,10 +803,10 @@ static int explain_boot(ectx *c)
 
 	x->boot = x->boot_rollback = -1;
 	if (!f->table) {
-		copy_cut(x->boot_reason, sizeof(x->boot_reason),
+		espimg_copy_cut(x->boot_reason, sizeof(x->boot_reason),
 			 "no partition table: the bootloader has nothing to "
 			 "load and resets");
-		copy_cut(x->boot_rollback_reason,
+		espimg_copy_cut(x->boot_rollback_reason,
 			 sizeof(x->boot_rollback_reason), x->boot_reason);
 		return 0;
 	}
@@ -892,10 +822,10 @@ static int explain_boot(ectx *c)
 		goto out;
 	if (r) {
 		r = 0;
-		copy_cut(x->boot_reason, sizeof(x->boot_reason),
+		espimg_copy_cut(x->boot_reason, sizeof(x->boot_reason),
 			 "the bootloader's view of the table cannot be built "
 			 "(two otadata partitions, or too many apps)");
-		copy_cut(x->boot_rollback_reason,
+		espimg_copy_cut(x->boot_rollback_reason,
 			 sizeof(x->boot_rollback_reason), x->boot_reason);
 		goto out;
 	}
@@ -1153,15 +1083,6 @@ static void kv_str_or_null(espimg_emitter *e, const char *k, const char *v)
 		espimg_emit_null(e);
 }
 
-static void kv_num_hex(espimg_emitter *e, const char *k, uint64_t v)
-{
-	char hk[40];
-
-	snprintf(hk, sizeof(hk), "%s_hex", k);
-	espimg_emit_kv_uint(e, k, v);
-	espimg_emit_kv_hex(e, hk, v);
-}
-
 static void emit_part(espimg_emitter *e, const espimg_flash_part *fp)
 {
 	const espimg_partition *p = fp->part;
@@ -1173,8 +1094,8 @@ static void emit_part(espimg_emitter *e, const espimg_flash_part *fp)
 	espimg_emit_kv_uint(e, "type_id", p->type);
 	espimg_emit_kv_str(e, "subtype", espimg_explain_subtype(p, sb));
 	espimg_emit_kv_uint(e, "subtype_id", p->subtype);
-	kv_num_hex(e, "offset", p->offset);
-	kv_num_hex(e, "size", p->size);
+	espimg_emit_kv_num_hex(e, "offset", p->offset);
+	espimg_emit_kv_num_hex(e, "size", p->size);
 	espimg_emit_kv_bool(e, "encrypted_flag",
 			    (p->flags & ESPIMG_PFLAG_ENCRYPTED) != 0);
 	espimg_emit_kv_bool(e, "app_slot", fp->app_slot);
@@ -1185,7 +1106,7 @@ static void emit_part(espimg_emitter *e, const espimg_flash_part *fp)
 		espimg_emit_null(e);
 	espimg_emit_kv_uint(e, "in_file", fp->in_file);
 	espimg_emit_kv_str(e, "content", espimg_part_content_name(fp->content));
-	kv_num_hex(e, "used", fp->used);
+	espimg_emit_kv_num_hex(e, "used", fp->used);
 	espimg_emit_key(e, "fits");
 	if (fp->content == ESPIMG_PART_IMAGE)
 		espimg_emit_bool(e, fp->fits);
@@ -1293,14 +1214,14 @@ int espimg_flash_explain_emit(const espimg_flash_explain *x, const char *file,
 		espimg_emit_str(e, file);
 	else
 		espimg_emit_null(e);
-	kv_num_hex(e, "size", f->size);
+	espimg_emit_kv_num_hex(e, "size", f->size);
 	espimg_emit_key(e, "chip");
 	if (f->chip)
 		espimg_emit_str(e, f->chip->key);
 	else
 		espimg_emit_null(e);
 	kv_str_or_null(e, "chip_name", f->chip ? f->chip->name : NULL);
-	kv_num_hex(e, "base_offset", f->base_offset);
+	espimg_emit_kv_num_hex(e, "base_offset", f->base_offset);
 	espimg_emit_key(e, "flash_size");
 	if (x->flash_size)
 		espimg_emit_uint(e, x->flash_size);
@@ -1347,7 +1268,7 @@ int espimg_flash_explain_emit(const espimg_flash_explain *x, const char *file,
 	espimg_emit_key(e, "partition_table");
 	if (f->table) {
 		espimg_emit_begin_map(e);
-		kv_num_hex(e, "offset", f->table_offset);
+		espimg_emit_kv_num_hex(e, "offset", f->table_offset);
 		espimg_emit_kv_bool(e, "scanned", f->table_scanned);
 		espimg_emit_kv_uint(e, "count", f->table->count);
 		espimg_emit_kv_bool(e, "md5", f->table->has_md5);

@@ -31,16 +31,6 @@ static void emit_opt_str(espimg_emitter *e, const char *key, const char *s)
 		espimg_emit_null(e);
 }
 
-/* "key": n and "key_hex": "0x.." */
-static void emit_num_hex(espimg_emitter *e, const char *key, uint64_t v)
-{
-	char hk[40];
-
-	snprintf(hk, sizeof(hk), "%s_hex", key);
-	espimg_emit_kv_uint(e, key, v);
-	espimg_emit_kv_hex(e, hk, v);
-}
-
 /* Lowercase hex of n bytes (at most 64). */
 static void emit_bytes_hex(espimg_emitter *e, const uint8_t *p, size_t n)
 {
@@ -135,7 +125,8 @@ static void emit_diags(espimg_emitter *e, const char *key,
 		espimg_emit_begin_map(e);
 		espimg_emit_kv_str(e, "code", d->code);
 		if (d->offset >= 0) {
-			emit_num_hex(e, "offset", (uint64_t)d->offset);
+			espimg_emit_kv_num_hex(e, "offset",
+					       (uint64_t)d->offset);
 		} else {
 			espimg_emit_key(e, "offset");
 			espimg_emit_null(e);
@@ -160,7 +151,7 @@ static void emit_chip(espimg_emitter *e, const espimg_image *img)
 	espimg_emit_begin_map(e);
 	espimg_emit_kv_str(e, "key", c->key);
 	espimg_emit_kv_str(e, "name", c->name);
-	emit_num_hex(e, "id", c->image_id);
+	espimg_emit_kv_num_hex(e, "id", c->image_id);
 	espimg_emit_kv_bool(e, "forced", img->chip_forced);
 	espimg_emit_end_map(e);
 }
@@ -192,7 +183,7 @@ static void emit_header(espimg_emitter *e, const espimg_image *img)
 	emit_opt_str(e, "flash_freq",
 		     img->chip ? espimg_chip_flash_freq_name(img->chip, freq_code)
 			       : NULL);
-	emit_num_hex(e, "entry_point", img->entry_addr);
+	espimg_emit_kv_num_hex(e, "entry_point", img->entry_addr);
 	espimg_emit_end_map(e);
 }
 
@@ -204,7 +195,7 @@ static void emit_ext_header(espimg_emitter *e, const espimg_image *img)
 		return;
 	}
 	espimg_emit_begin_map(e);
-	emit_num_hex(e, "wp_pin", img->wp_pin);
+	espimg_emit_kv_num_hex(e, "wp_pin", img->wp_pin);
 	espimg_emit_kv_bool(e, "wp_pin_disabled",
 			    img->wp_pin == ESPIMG_IMAGE_WP_PIN_DISABLED);
 	espimg_emit_key(e, "drive");
@@ -240,10 +231,10 @@ static void emit_segments(espimg_emitter *e, const espimg_image *img)
 			nt = ESPIMG_ARRAY_SIZE(s->mem_types);
 		espimg_emit_begin_map(e);
 		espimg_emit_kv_uint(e, "index", i);
-		emit_num_hex(e, "load_addr", s->load_addr);
-		emit_num_hex(e, "length", s->length);
+		espimg_emit_kv_num_hex(e, "load_addr", s->load_addr);
+		espimg_emit_kv_num_hex(e, "length", s->length);
 		espimg_emit_kv_uint(e, "header_offset", s->header_offset);
-		emit_num_hex(e, "data_offset", s->data_offset);
+		espimg_emit_kv_num_hex(e, "data_offset", s->data_offset);
 		espimg_emit_key(e, "memory_types");
 		espimg_emit_begin_list(e);
 		for (size_t t = 0; t < nt; t++)
@@ -264,8 +255,8 @@ static void emit_footer(espimg_emitter *e, const espimg_image *img)
 	} else {
 		espimg_emit_begin_map(e);
 		espimg_emit_kv_uint(e, "offset", img->checksum_offset);
-		emit_num_hex(e, "stored", img->checksum_stored);
-		emit_num_hex(e, "computed", img->checksum_computed);
+		espimg_emit_kv_num_hex(e, "stored", img->checksum_stored);
+		espimg_emit_kv_num_hex(e, "computed", img->checksum_computed);
 		espimg_emit_kv_bool(e, "valid", img->checksum_ok);
 		espimg_emit_end_map(e);
 	}
@@ -436,7 +427,7 @@ int espimg_image_emit_run(const espimg_image *img, const char *file,
 	espimg_emit_begin_map(e);
 	emit_opt_str(e, "file", file);
 	if (img) {
-		emit_num_hex(e, "offset", img->offset);
+		espimg_emit_kv_num_hex(e, "offset", img->offset);
 	} else {
 		espimg_emit_key(e, "offset");
 		espimg_emit_null(e);
@@ -458,7 +449,7 @@ int espimg_image_emit_run(const espimg_image *img, const char *file,
 		espimg_emit_kv_str(e, "kind", kind_name(ESPIMG_KIND_UNKNOWN));
 	}
 	if (img && img->stage >= ESPIMG_STAGE_CHECKSUM) {
-		emit_num_hex(e, "image_size", img->image_size);
+		espimg_emit_kv_num_hex(e, "image_size", img->image_size);
 	} else {
 		espimg_emit_key(e, "image_size");
 		espimg_emit_null(e);

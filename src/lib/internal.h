@@ -4,6 +4,7 @@
 #ifndef ESPIMG_INTERNAL_H
 #define ESPIMG_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,33 @@ void espimg_buf_escaped(espimg_buf *b, const void *s, size_t n);
  * surrogates, max U+10FFFF), as Python's 'utf-8' codec does.  Returns its
  * length (1-4) and the code point, or 0 when the bytes are invalid. */
 size_t espimg_utf8_seq(const uint8_t *s, size_t len, uint32_t *cp);
+
+/* Copies s into out (size bytes, at least 1), cut before a partial UTF-8
+ * character when it does not fit. */
+void espimg_copy_cut(char *out, size_t size, const char *s);
+
+/* Whether all n bytes are 0xFF (erased flash). */
+bool espimg_all_ff(const uint8_t *p, size_t n);
+
+/* A window [base, base + size) of another source, seen from offset 0:
+ * reads are clipped to the window. */
+typedef struct espimg_window {
+	const espimg_source *src;
+	uint64_t base;
+	uint64_t size;
+} espimg_window;
+
+/* Makes out read the window of src at base through w (which it points
+ * to); the window ends at size bytes or at the end of src. */
+void espimg_window_init(espimg_source *out, espimg_window *w,
+			const espimg_source *src, uint64_t base,
+			uint64_t size);
+
+/* "key": v and "key_hex": "0x..", for the numbers people read in hex. */
+void espimg_emit_kv_num_hex(espimg_emitter *e, const char *key, uint64_t v);
+
+/* The message of the first error in l, or NULL. */
+const char *espimg_diag_first_error(const espimg_diag_list *l);
 
 /* The "status" of an image in esp-imginfo's output ("ok", "invalid",
  * "unsupported", "unreadable", "not-an-image"; see espimg_image_emit_run);

@@ -1168,13 +1168,8 @@ static void key_images(mctx *c, const mnode *k, const mnode *v)
 
 static void key_boot(mctx *c, const mnode *k, const mnode *v)
 {
-	char *s = get_string(c, k, v, "the name of an app partition");
-
-	if (!s)
-		return;
-	free(c->m->boot);
-	c->m->boot = s;
-	c->m->pos_boot = pos_of(v);
+	set_string(c, &c->m->boot, &c->m->pos_boot, k, v,
+		   "the name of an app partition");
 }
 
 /* ------------------------------------------------------------ output */

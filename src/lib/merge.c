@@ -84,20 +84,6 @@ static void not_image(espimg_diag_list *diags, const char *name,
 			address, chip->name, why);
 }
 
-/* The first error's message in l, or `dflt`. */
-static const char *first_error(const espimg_diag_list *l, const char *dflt)
-{
-	size_t n = espimg_diag_count(l);
-
-	for (size_t i = 0; i < n; i++) {
-		const espimg_diag *d = espimg_diag_get(l, i);
-
-		if (d->severity == ESPIMG_SEV_ERROR)
-			return d->message;
-	}
-	return dflt;
-}
-
 /*
  * esptool _update_image_flash_params, the decision: 1 (patch as *pl
  * says), 0 (leave alone; a warning when the data is not an image of the
@@ -142,8 +128,10 @@ static int patch_plan(const uint8_t *buf, size_t len, uint64_t address,
 		return rc;
 	}
 	if (rc != ESPIMG_OK) {
+		const char *why = espimg_diag_first_error(local);
+
 		not_image(diags, name, address, chip,
-			  first_error(local, espimg_strerror(rc)));
+			  why ? why : espimg_strerror(rc));
 		rc = 0;
 	} else if (img->chip_id != chip->image_id) {
 		const espimg_chip *other = espimg_chip_by_id(img->chip_id);

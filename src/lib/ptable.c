@@ -919,14 +919,6 @@ static int md5(const uint8_t *data, size_t len, uint8_t out[16])
 								     : ESPIMG_ENOMEM;
 }
 
-static int all_ff(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != 0xFF)
-			return 0;
-	return 1;
-}
-
 static int parse_binary(const uint8_t *data, size_t len,
 			const espimg_ptable_opts *opts, const char *file,
 			espimg_ptable *t, espimg_diag_list *diags)
@@ -956,7 +948,7 @@ static int parse_binary(const uint8_t *data, size_t len,
 					len - off, off);
 			goto out;
 		}
-		if (all_ff(row, ESPIMG_PTABLE_ENTRY_SIZE)) {
+		if (espimg_all_ff(row, ESPIMG_PTABLE_ENTRY_SIZE)) {
 			r = errors ? ESPIMG_EFORMAT : 0;
 			goto out;
 		}

@@ -51,22 +51,10 @@ static void quote(char *out, size_t size, const char *s)
 {
 	espimg_buf b = { 0 };
 	char *t;
-	size_t n;
 
 	espimg_buf_escaped(&b, s ? s : "", s ? strlen(s) : 0);
-	t = espimg_buf_finish(&b, &n);
-	if (!t) {
-		snprintf(out, size, "?");
-		return;
-	}
-	if (n >= size) {
-		/* Cut before a continuation byte never splits a character. */
-		n = size - 1;
-		while (n && ((unsigned char)t[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memcpy(out, t, n);
-	out[n] = '\0';
+	t = espimg_buf_finish(&b, NULL);
+	espimg_copy_cut(out, size, t ? t : "?");
 	free(t);
 }
 
@@ -170,19 +158,6 @@ static const espimg_partition *find_next(const espimg_ptable *t,
 		    (!best || t->parts[i].offset < best->offset))
 			best = &t->parts[i];
 	return best;
-}
-
-static void set_text(char *dst, size_t size, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n >= size) {
-		n = size - 1;
-		while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memcpy(dst, s, n);
-	dst[n] = '\0';
 }
 
 static espimg_release_part *new_part(struct plan *p,
@@ -295,7 +270,7 @@ static int plan_table(struct plan *p)
 	}
 	rp = new_part(p, NULL);
 	rp->kind = ESPIMG_RPART_TABLE;
-	set_text(rp->label, sizeof(rp->label), "partition-table");
+	espimg_copy_cut(rp->label, sizeof(rp->label), "partition-table");
 	rp->path = m->table_path;
 	rp->offset = m->table_offset;
 	rp->data = data;
@@ -306,8 +281,8 @@ static int plan_table(struct plan *p)
 		pt = &t->parts[i];
 		if (pt->type == ESPIMG_PTYPE_PARTITION_TABLE &&
 		    pt->offset == m->table_offset) {
-			set_text(rp->partition, sizeof(rp->partition),
-				 pt->name);
+			espimg_copy_cut(rp->partition, sizeof(rp->partition),
+					pt->name);
 			break;
 		}
 	}
@@ -371,12 +346,12 @@ static int plan_image(struct plan *p, const espimg_manifest_image *mi)
 	rp->len = len;
 	rp->pos = mi->pos_key;
 	if (mi->name)
-		set_text(rp->label, sizeof(rp->label), mi->name);
+		espimg_copy_cut(rp->label, sizeof(rp->label), mi->name);
 	else
 		snprintf(rp->label, sizeof(rp->label), "0x%" PRIx64, offset);
 	rp->is_bootloader = offset == m->chip->bootloader_offset;
 	if (pt) {
-		set_text(rp->partition, sizeof(rp->partition), pt->name);
+		espimg_copy_cut(rp->partition, sizeof(rp->partition), pt->name);
 		rp->partition_size = pt->size;
 	} else if (t && rp->is_bootloader && offset < m->table_offset) {
 		/* No bootloader row: the bootloader has the flash up to the
@@ -711,15 +686,15 @@ static int plan_otadata(struct plan *p)
 	}
 	rp = new_part(p, NULL);
 	rp->kind = ESPIMG_RPART_OTADATA;
-	set_text(rp->label, sizeof(rp->label), l->otadata_name);
-	set_text(rp->partition, sizeof(rp->partition), l->otadata_name);
+	espimg_copy_cut(rp->label, sizeof(rp->label), l->otadata_name);
+	espimg_copy_cut(rp->partition, sizeof(rp->partition), l->otadata_name);
 	rp->offset = l->otadata_offset;
 	rp->data = blob;
 	rp->len = l->otadata_size;
 	rp->partition_size = l->otadata_size;
 	rp->pos = m->pos_boot;
 	blob = NULL;
-	set_text(p->r->boot, sizeof(p->r->boot), pt->name);
+	espimg_copy_cut(p->r->boot, sizeof(p->r->boot), pt->name);
 out:
 	free(blob);
 	free(l);
@@ -1084,8 +1059,7 @@ int espimg_release_emit(const espimg_release *r, const char *manifest_file,
 		espimg_emit_kv_str(e, "label", rp->label);
 		espimg_emit_kv_str(e, "kind", kind_name(rp->kind));
 		kv_text_or_null(e, "path", rp->path, rp->path != NULL);
-		espimg_emit_kv_uint(e, "offset", rp->offset);
-		espimg_emit_kv_hex(e, "offset_hex", rp->offset);
+		espimg_emit_kv_num_hex(e, "offset", rp->offset);
 		espimg_emit_kv_uint(e, "size", rp->len);
 		kv_text_or_null(e, "partition", rp->partition,
 				rp->partition[0] != '\0');

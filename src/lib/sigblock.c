@@ -143,16 +143,6 @@ int espimg_sigblock_decode(const uint8_t *block, size_t len, uint64_t offset,
 	return ESPIMG_OK;
 }
 
-static bool all_erased(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != 0xFF)
-			return false;
-	return true;
-}
-
 int espimg_sigsector_decode(const uint8_t *sector, size_t len, uint64_t offset,
 			    espimg_sigblock out[ESPIMG_SIG_BLOCKS_MAX])
 {
@@ -178,7 +168,7 @@ int espimg_sigsector_decode(const uint8_t *sector, size_t len, uint64_t offset,
 		const uint8_t *b = sector + i * ESPIMG_SIG_BLOCK_SIZE;
 		int rc;
 
-		if (all_erased(b, ESPIMG_SIG_BLOCK_SIZE))
+		if (espimg_all_ff(b, ESPIMG_SIG_BLOCK_SIZE))
 			continue;
 		rc = espimg_sigblock_decode(b, ESPIMG_SIG_BLOCK_SIZE,
 					    offset + i * ESPIMG_SIG_BLOCK_SIZE,

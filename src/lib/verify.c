@@ -201,39 +201,6 @@ static const char *fixed_check(const void *ctx, const char *code)
 
 /* ------------------------------------------------------------ sources */
 
-/* A window [base, base + size) of another source, seen from offset 0. */
-typedef struct window {
-	const espimg_source *src;
-	uint64_t base;
-	uint64_t size;
-} window;
-
-static int window_read(void *ctx, uint64_t off, void *buf, size_t len,
-		       size_t *got)
-{
-	const window *w = ctx;
-
-	*got = 0;
-	if (off >= w->size)
-		return 0;
-	if (len > w->size - off)
-		len = (size_t)(w->size - off);
-	return w->src->read_at(w->src->ctx, w->base + off, buf, len, got);
-}
-
-static void window_init(espimg_source *out, window *w, const espimg_source *src,
-			uint64_t base, uint64_t len)
-{
-	uint64_t avail = src->size > base ? src->size - base : 0;
-
-	w->src = src;
-	w->base = base;
-	w->size = len < avail ? len : avail;
-	out->read_at = window_read;
-	out->ctx = w;
-	out->size = w->size;
-}
-
 /* Reads up to len bytes at off (fewer at the end of the source). Returns
  * the count or a negative ESPIMG_E* code. */
 static int64_t read_some(const espimg_source *src, uint64_t off, void *buf,
@@ -257,14 +224,6 @@ static int64_t read_some(const espimg_source *src, uint64_t off, void *buf,
 		done += got;
 	}
 	return (int64_t)done;
-}
-
-static bool all_ff(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != 0xFF)
-			return false;
-	return true;
 }
 
 /* A descriptor text field as printable ASCII for a message: the C string
@@ -1378,7 +1337,7 @@ static int check_flash(vctx *v, const espimg_source *src)
 		boot_ok = false;
 	} else {
 		espimg_source w;
-		window win;
+		espimg_window win;
 		uint64_t end = fl->table && fl->table_offset > fl->bootloader_offset
 				       ? fl->table_offset : src->size;
 
@@ -1388,8 +1347,8 @@ static int check_flash(vctx *v, const espimg_source *src)
 			    "flash.bootloader_offset",
 			    "at 0x%" PRIx64 ", where the %s ROM loads it",
 			    fl->bootloader_offset, fl->chip->name);
-		window_init(&w, &win, src, fl->bootloader_offset,
-			    end - fl->bootloader_offset);
+		espimg_window_init(&w, &win, src, fl->bootloader_offset,
+				   end - fl->bootloader_offset);
 		bl.src = &w;
 		bl.abs = fl->bootloader_offset;
 		bl.part = "bootloader";
@@ -1443,7 +1402,7 @@ static int check_flash(vctx *v, const espimg_source *src)
 	for (size_t i = 0; i < t->count; i++) {
 		const espimg_partition *pt = &t->parts[i];
 		espimg_source w;
-		window win;
+		espimg_window win;
 		uint8_t probe[EMPTY_PROBE];
 		int64_t n;
 
@@ -1476,14 +1435,14 @@ static int check_flash(vctx *v, const espimg_source *src)
 				    "flash image");
 			goto out;
 		}
-		if (all_ff(probe, (size_t)n)) {
+		if (espimg_all_ff(probe, (size_t)n)) {
 			add(v, ESPIMG_CHECK_INFO, pt->name, at, "image",
 			    "flash.empty", "empty (erased)");
 			continue;
 		}
 		img_job aj = { 0 };
 
-		window_init(&w, &win, src, at, pt->size);
+		espimg_window_init(&w, &win, src, at, pt->size);
 		aj.src = &w;
 		aj.abs = at;
 		aj.part = pt->name;
