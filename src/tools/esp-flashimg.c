@@ -223,26 +223,6 @@ static bool text(const struct run *run)
 	return reporting(run) && run->common.format == ESPIMG_FORMAT_TEXT;
 }
 
-static int flush_stdout(void)
-{
-	if (fflush(stdout)) {
-		tool_error(spec.name, "standard output: write error");
-		return TOOL_EXIT_USAGE;
-	}
-	return 0;
-}
-
-static void hex_text(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* ------------------------------------------------------------ output */
 
 /*
@@ -627,7 +607,7 @@ static void emit_build(espimg_emitter *e, const struct plan *p,
 	espimg_emit_kv_str(e, "file", tool_display_name(b->output));
 	espimg_emit_kv_uint(e, "size", b->size);
 	espimg_emit_kv_hex(e, "size_hex", b->size);
-	hex_text(b->sha256, 32, hex);
+	tool_hex(hex, b->sha256, 32);
 	espimg_emit_kv_str(e, "sha256", hex);
 	espimg_emit_end_map(e);
 	tool_kv_str_or_null(e, "argfile", b->argfile);
@@ -668,7 +648,7 @@ static void print_build(const struct plan *p, const struct built *b)
 			printf(" (version %s)", pt->version);
 		putchar('\n');
 	}
-	hex_text(b->sha256, 32, hex);
+	tool_hex(hex, b->sha256, 32);
 	printf("wrote %s: %s, 0x%llx bytes, sha256 %s\n", b->output,
 	       format_name(r->merge.format), (unsigned long long)b->size, hex);
 	if (b->argfile)
@@ -839,7 +819,7 @@ static int cmd_build(struct run *run)
 		st = tool_doc_end(spec.name, e);
 	} else if (text(run)) {
 		print_build(&p, &b);
-		st = flush_stdout();
+		st = tool_flush_stdout(spec.name);
 	}
 done:
 	if (b.paths)
@@ -909,7 +889,7 @@ static int cmd_explain(struct run *run)
 		}
 		fwrite(t, 1, len, stdout);
 		free(t);
-		st = flush_stdout();
+		st = tool_flush_stdout(spec.name);
 	}
 	if (!st)
 		st = explain_status(x);
@@ -1066,7 +1046,7 @@ static int cmd_map(struct run *run)
 		else
 			printf(", nothing boots");
 		putchar('\n');
-		st = flush_stdout();
+		st = tool_flush_stdout(spec.name);
 	}
 done:
 	free(svg);
@@ -1470,7 +1450,7 @@ static int cmd_edit(struct run *run)
 		st = tool_doc_end(spec.name, e);
 	} else if (text(run)) {
 		print_edit(run, &ed);
-		st = flush_stdout();
+		st = tool_flush_stdout(spec.name);
 	}
 done:
 	free(buf);

@@ -213,17 +213,6 @@ static int check_usage(struct run *run, char **pos, int npos)
 
 /* ------------------------------------------------------------ helpers */
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Exit status for a library error code from signing or key loading: the
  * input or key is unusable (1), or something went wrong inside (3). */
 static int exit_for(int r)
@@ -413,7 +402,7 @@ static int report_sign(const struct run *run, const char *in_name,
 			espimg_emit_kv_hex(e, "offset_hex", blk[i].offset);
 			espimg_emit_kv_str(e, "type", espimg_sig_type_name(blk[i].type));
 			if (blk[i].key_digest)
-				hex(blk[i].key_digest, 32, dig);
+				tool_hex(dig, blk[i].key_digest, 32);
 			tool_kv_str_or_null(e, "key_digest",
 					    blk[i].key_digest ? dig : NULL);
 			espimg_emit_kv_str(e, "origin", blk[i].added ? "added" : "kept");
@@ -439,7 +428,7 @@ static int report_sign(const struct run *run, const char *in_name,
 			       ESPIMG_SIG_V1_SIZE, blk[i].key_name);
 			continue;
 		}
-		hex(blk[i].key_digest, 32, dig);
+		tool_hex(dig, blk[i].key_digest, 32);
 		printf("  block %u: %s, key digest %s, ", blk[i].index,
 		       espimg_sig_type_name(blk[i].type), dig);
 		if (blk[i].added)
@@ -505,7 +494,7 @@ static int cmd_digest(struct run *run, espimg_diag_list *tmp)
 			espimg_emit_key(e, "keys");
 			espimg_emit_begin_list(e);
 			for (size_t i = 0; i < run->ndigests; i++) {
-				hex(kf[i].digest, 32, dig);
+				tool_hex(dig, kf[i].digest, 32);
 				espimg_emit_begin_map(e);
 				espimg_emit_kv_str(e, "file", kf[i].name);
 				espimg_emit_kv_str(e, "type",
@@ -519,7 +508,7 @@ static int cmd_digest(struct run *run, espimg_diag_list *tmp)
 			st = tool_doc_end(spec.name, e);
 		} else {
 			for (size_t i = 0; i < run->ndigests; i++) {
-				hex(kf[i].digest, 32, dig);
+				tool_hex(dig, kf[i].digest, 32);
 				printf("%s  %s\n", dig, kf[i].name);
 			}
 			if (run->common.output)

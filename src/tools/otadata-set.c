@@ -621,8 +621,6 @@ static void kv_index(espimg_emitter *e, const char *k, int v)
 static void emit_entries(espimg_emitter *e, const espimg_otadata_layout *l,
 			 const espimg_otadata_entry ent[2])
 {
-	static const char hex[] = "0123456789abcdef";
-
 	espimg_emit_key(e, "entries");
 	espimg_emit_begin_list(e);
 	for (int i = 0; i < 2; i++) {
@@ -630,11 +628,7 @@ static void emit_entries(espimg_emitter *e, const espimg_otadata_layout *l,
 		char label[ESPIMG_OTADATA_LABEL_LEN * 2 + 1];
 		const char *sn = espimg_otadata_state_name(x->state);
 
-		for (unsigned k = 0; k < ESPIMG_OTADATA_LABEL_LEN; k++) {
-			label[2 * k] = hex[x->label[k] >> 4];
-			label[2 * k + 1] = hex[x->label[k] & 15];
-		}
-		label[sizeof(label) - 1] = '\0';
+		tool_hex(label, x->label, ESPIMG_OTADATA_LABEL_LEN);
 		espimg_emit_begin_map(e);
 		espimg_emit_kv_uint(e, "index", x->index);
 		espimg_emit_kv_uint(e, "offset", x->offset);
@@ -1085,10 +1079,8 @@ static int cmd_show(struct run *run, struct input *in,
 				       ? state_text(st, sb, sizeof(sb)) : "none");
 		}
 		printf("\n");
-		if (fflush(stdout)) {
-			tool_error(spec.name, "standard output: write error");
+		if (tool_flush_stdout(spec.name))
 			return TOOL_EXIT_USAGE;
-		}
 	}
 	return 0;
 }
@@ -1197,10 +1189,8 @@ static int cmd_boot(struct run *run, struct input *in,
 			       b.efuse_after);
 		if (run->common.output)
 			text_written(run, in, b.written, wrote);
-		if (fflush(stdout)) {
-			tool_error(spec.name, "standard output: write error");
+		if (tool_flush_stdout(spec.name))
 			return TOOL_EXIT_USAGE;
-		}
 	}
 	return 0;
 }
@@ -1398,10 +1388,8 @@ static int cmd_write(struct run *run, struct input *in,
 			printf("next boot: %s\n", outcome_name(b.outcome));
 		if (ok || res.changed)
 			text_written(run, in, res.changed, wrote);
-		if (fflush(stdout)) {
-			tool_error(spec.name, "standard output: write error");
+		if (tool_flush_stdout(spec.name))
 			return TOOL_EXIT_USAGE;
-		}
 	}
 	return ok ? 0 : TOOL_EXIT_INVALID;
 }
@@ -1489,10 +1477,8 @@ static int cmd_init(struct run *run, struct input *in)
 			printf("dry run: nothing written\n");
 		else
 			printf("wrote %s\n", target_path(run, in));
-		if (fflush(stdout)) {
-			tool_error(spec.name, "standard output: write error");
+		if (tool_flush_stdout(spec.name))
 			return TOOL_EXIT_USAGE;
-		}
 	}
 	return 0;
 }

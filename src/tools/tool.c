@@ -345,6 +345,26 @@ int tool_worst(int a, int b)
 	return a > b ? a : b;
 }
 
+int tool_flush_stdout(const char *prog)
+{
+	if (fflush(stdout)) {
+		tool_error(prog, "standard output: write error");
+		return TOOL_EXIT_USAGE;
+	}
+	return 0;
+}
+
+void tool_hex(char *out, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 void tool_diag_copy(espimg_diag_list *to, const espimg_diag *d,
 		    const char *file, int64_t base)
 {

@@ -145,6 +145,13 @@ int tool_nomem(const char *prog);
 /* The worse of two exit statuses (the larger). */
 int tool_worst(int a, int b);
 
+/* Flushes standard output; when that fails prints "prog: standard
+ * output: write error" and returns TOOL_EXIT_USAGE, else 0. */
+int tool_flush_stdout(const char *prog);
+
+/* The lowercase hex of n bytes in out[0..2n], NUL-terminated. */
+void tool_hex(char *out, const uint8_t *p, size_t n);
+
 /* Prints every diagnostic on stderr in compiler style; warnings and notes
  * are left out when quiet.  Returns the number of errors. */
 size_t tool_print_diags(const char *prog, const espimg_diag_list *diags,
