@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -72,6 +73,123 @@ static inline void fx_sink_free(struct fx_sink *s)
 {
 	free(s->data);
 	memset(s, 0, sizeof(*s));
+}
+
+/* Appends printf-style text (asserts it could). */
+static inline void fx_sink_printf(struct fx_sink *s, const char *fmt, ...)
+	ESPIMG_PRINTF(2, 3);
+
+static inline void fx_sink_printf(struct fx_sink *s, const char *fmt, ...)
+{
+	char buf[256], *p = buf;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	cr_assert_geq(n, 0);
+	if ((size_t)n >= sizeof(buf)) {
+		p = malloc((size_t)n + 1);
+		cr_assert_not_null(p);
+		va_start(ap, fmt);
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	cr_assert_eq(fx_sink_write(s, p, (size_t)n), 0);
+	if (p != buf)
+		free(p);
+}
+
+/* ------------------------------------------------------------ Intel HEX */
+
+/* One Intel HEX record (type, the low 16 address bits, n data bytes) with
+ * a correct checksum, written here independently of the library. */
+static inline void fx_ihex_rec(struct fx_sink *s, unsigned type, unsigned addr,
+			       const uint8_t *d, size_t n)
+{
+	unsigned sum = (unsigned)n + (addr >> 8 & 0xFF) + (addr & 0xFF) + type;
+
+	fx_sink_printf(s, ":%02X%04X%02X", (unsigned)n, addr & 0xFFFF, type);
+	for (size_t i = 0; i < n; i++) {
+		fx_sink_printf(s, "%02X", d[i]);
+		sum += d[i];
+	}
+	fx_sink_printf(s, "%02X\n", (0x100 - (sum & 0xFF)) & 0xFF);
+}
+
+/* An extended linear address record (type 04): the upper 16 bits of the
+ * addresses that follow. */
+static inline void fx_ihex_ela(struct fx_sink *s, unsigned upper)
+{
+	uint8_t d[2] = { (uint8_t)(upper >> 8), (uint8_t)upper };
+
+	fx_ihex_rec(s, 0x04, 0, d, 2);
+}
+
+/* The end-of-file record. */
+static inline void fx_ihex_eof(struct fx_sink *s)
+{
+	fx_sink_printf(s, ":00000001FF\n");
+}
+
+/* ------------------------------------------------------------ sources */
+
+/*
+ * A counting source: `len` bytes of buf, then 0xFF up to `size` (a
+ * virtual flash; buf may be NULL with len 0).  It records every read and
+ * can fail its fail_at-th read call.
+ */
+struct fx_csrc {
+	const uint8_t *buf;
+	size_t len;
+	uint64_t size;
+	unsigned calls;
+	unsigned fail_at;  /* 0 = never */
+	uint64_t bytes;    /* bytes delivered */
+	size_t max_read;   /* the largest read */
+	bool out_of_range; /* a read asked for bytes past the end */
+};
+
+static inline int fx_csrc_read(void *ctx, uint64_t off, void *buf, size_t n,
+			       size_t *got)
+{
+	struct fx_csrc *c = ctx;
+	size_t k = 0;
+
+	c->calls++;
+	*got = 0;
+	if (c->fail_at && c->calls == c->fail_at)
+		return ESPIMG_EIO;
+	if (off > c->size || n > c->size - off) {
+		c->out_of_range = true;
+		if (off >= c->size)
+			return 0;
+		n = (size_t)(c->size - off);
+	}
+	if (off < c->len)
+		k = c->len - off < n ? (size_t)(c->len - off) : n;
+	if (k)
+		memcpy(buf, c->buf + off, k);
+	memset((uint8_t *)buf + k, 0xFF, n - k);
+	*got = n;
+	c->bytes += n;
+	if (n > c->max_read)
+		c->max_read = n;
+	return 0;
+}
+
+static inline espimg_source fx_csrc_init(struct fx_csrc *c,
+					 const uint8_t *buf, size_t len,
+					 uint64_t size)
+{
+	espimg_source s = { fx_csrc_read, c, size };
+
+	memset(c, 0, sizeof(*c));
+	c->buf = buf;
+	c->len = len;
+	c->size = size;
+	return s;
 }
 
 /* ------------------------------------------------------------ diagnostics */

@@ -49,58 +49,6 @@ TestSuite(flash, .init = setup, .fini = teardown);
 
 /* ------------------------------------------------------------ sources */
 
-/* A counting source over memory, or over a virtual flash of `size` bytes
- * of 0xFF (buf NULL), that can fail its fail_at-th read call. */
-struct csrc {
-	const uint8_t *buf;
-	uint64_t size;
-	unsigned calls;
-	unsigned fail_at;  /* 0 = never */
-	uint64_t bytes;
-	size_t max_read;
-	bool out_of_range; /* a read asked for bytes past the end */
-};
-
-static int csrc_read(void *ctx, uint64_t off, void *buf, size_t len,
-		     size_t *got)
-{
-	struct csrc *c = ctx;
-
-	c->calls++;
-	*got = 0;
-	if (c->fail_at && c->calls == c->fail_at)
-		return ESPIMG_EIO;
-	if (off > c->size || len > c->size - off) {
-		c->out_of_range = true;
-		if (off >= c->size)
-			return 0;
-		len = (size_t)(c->size - off);
-	}
-	if (c->buf)
-		memcpy(buf, c->buf + off, len);
-	else
-		memset(buf, 0xFF, len);
-	*got = len;
-	c->bytes += len;
-	if (len > c->max_read)
-		c->max_read = len;
-	return 0;
-}
-
-static espimg_source csrc_init(struct csrc *c, const uint8_t *buf,
-			       uint64_t size)
-{
-	espimg_source s;
-
-	memset(c, 0, sizeof(*c));
-	c->buf = buf;
-	c->size = size;
-	s.read_at = csrc_read;
-	s.ctx = c;
-	s.size = size;
-	return s;
-}
-
 static espimg_content detect_buf(const uint8_t *buf, size_t len)
 {
 	espimg_source s;
@@ -482,11 +430,11 @@ Test(flash, detect_flash)
 
 Test(flash, detect_bounded_and_failing)
 {
-	struct csrc c;
+	struct fx_csrc c;
 	espimg_source s;
 	uint8_t *f = mk_std("esp32s3", 0, 0x9000, SMALL_FLASH);
 
-	s = csrc_init(&c, f, SMALL_FLASH);
+	s = fx_csrc_init(&c, f, SMALL_FLASH, SMALL_FLASH);
 	cr_expect_eq(espimg_detect_content(&s), ESPIMG_CONTENT_FLASH);
 	cr_expect_not(c.out_of_range);
 	cr_expect_leq(c.bytes, 4096, "%llu bytes read",
@@ -495,7 +443,7 @@ Test(flash, detect_bounded_and_failing)
 
 	/* every read call that fails makes it UNKNOWN */
 	for (unsigned n = 1; n <= c.calls; n++) {
-		s = csrc_init(&c, f, SMALL_FLASH);
+		s = fx_csrc_init(&c, f, SMALL_FLASH, SMALL_FLASH);
 		c.fail_at = n;
 		cr_expect_eq(espimg_detect_content(&s), ESPIMG_CONTENT_UNKNOWN,
 			     "read %u fails", n);
@@ -507,14 +455,14 @@ Test(flash, detect_bounded_and_failing)
 	cr_assert_not_null(f);
 	synth_fill_bytes(f, 1u << 20, SYNTH_FILL_RANDOM, 5);
 	f[0] = 0xE9;
-	s = csrc_init(&c, f, 1u << 20);
+	s = fx_csrc_init(&c, f, 1u << 20, 1u << 20);
 	cr_expect_eq(espimg_detect_content(&s), ESPIMG_CONTENT_IMAGE);
 	cr_expect_leq(c.bytes, 4096);
 	free(f);
 
 	/* larger than any flash: not a flash image, even with a table at
 	 * 0x8000 (the virtual source is all 0xFF) */
-	s = csrc_init(&c, NULL, (uint64_t)ESPIMG_FLASH_MAX_SIZE + 1);
+	s = fx_csrc_init(&c, NULL, 0, (uint64_t)ESPIMG_FLASH_MAX_SIZE + 1);
 	cr_expect_eq(espimg_detect_content(&s), ESPIMG_CONTENT_UNKNOWN);
 	cr_expect_not(c.out_of_range);
 }
@@ -866,24 +814,24 @@ Test(flash, locate_partition_outside)
 
 Test(flash, locate_args_and_limits)
 {
-	struct csrc c;
+	struct fx_csrc c;
 	espimg_source s = { 0 };
 	espimg_flash *f = (espimg_flash *)&s;
 
 	cr_expect_eq(espimg_flash_locate(NULL, NULL, &f, D), ESPIMG_EINVAL);
 	cr_expect_null(f);
 	cr_expect_eq(espimg_flash_locate(&s, NULL, &f, D), ESPIMG_EINVAL);
-	s = csrc_init(&c, NULL, 0x10000);
+	s = fx_csrc_init(&c, NULL, 0, 0x10000);
 	cr_expect_eq(espimg_flash_locate(&s, NULL, NULL, D), ESPIMG_EINVAL);
 	espimg_flash_free(NULL);
 
-	s = csrc_init(&c, NULL, (uint64_t)ESPIMG_FLASH_MAX_SIZE + 1);
+	s = fx_csrc_init(&c, NULL, 0, (uint64_t)ESPIMG_FLASH_MAX_SIZE + 1);
 	cr_expect_eq(espimg_flash_locate(&s, NULL, &f, D), ESPIMG_ETOOBIG);
 	cr_expect_null(f);
 	cr_expect_eq(c.calls, 0);
 
 	/* the largest flash: the scan reads 32 bytes per sector */
-	s = csrc_init(&c, NULL, ESPIMG_FLASH_MAX_SIZE);
+	s = fx_csrc_init(&c, NULL, 0, ESPIMG_FLASH_MAX_SIZE);
 	cr_assert_eq(espimg_flash_locate(&s, NULL, &f, NULL), 0);
 	cr_expect_null(f->table);
 	cr_expect_not(c.out_of_range);
@@ -894,7 +842,7 @@ Test(flash, locate_args_and_limits)
 
 Test(flash, locate_bounded_reads_and_failures)
 {
-	struct csrc c;
+	struct fx_csrc c;
 	espimg_source s;
 	espimg_flash *f = NULL;
 	const size_t size = 4u << 20;
@@ -911,7 +859,7 @@ Test(flash, locate_bounded_reads_and_failures)
 		mk_table(small_csv, true, tab);
 		put(b, size, 0x8000, tab, sizeof(tab));
 	}
-	s = csrc_init(&c, b, size);
+	s = fx_csrc_init(&c, b, size, size);
 	cr_assert_eq(espimg_flash_locate(&s, NULL, &f, D), 0);
 	cr_expect_not(c.out_of_range);
 	cr_expect_leq(c.max_read, ESPIMG_PTABLE_BIN_SIZE);
@@ -920,7 +868,7 @@ Test(flash, locate_bounded_reads_and_failures)
 	calls = c.calls;
 
 	for (unsigned k = 1; k <= calls; k++) {
-		s = csrc_init(&c, b, size);
+		s = fx_csrc_init(&c, b, size, size);
 		c.fail_at = k;
 		f = (espimg_flash *)b;
 		r = espimg_flash_locate(&s, NULL, &f, D);
@@ -935,7 +883,7 @@ Test(flash, locate_bounded_reads_and_failures)
 		mk_table(small_csv, true, tab);
 		put(b, size, 0x3FF000, tab, sizeof(tab));
 	}
-	s = csrc_init(&c, b, size);
+	s = fx_csrc_init(&c, b, size, size);
 	cr_assert_eq(espimg_flash_locate(&s, NULL, &f, D), 0);
 	cr_expect_eq(f->table_offset, 0x3FF000);
 	cr_expect_leq(c.bytes, (size / 0x1000) * 32 + 8192);

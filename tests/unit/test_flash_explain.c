@@ -776,54 +776,6 @@ Test(explain, no_table)
 
 /* ------------------------------------------------------------ reading */
 
-/* A source over memory, or a virtual flash of 0xFF beyond `len` bytes of
- * buf, that counts its reads and can fail one. */
-struct csrc {
-	const uint8_t *buf;
-	size_t len;
-	uint64_t size;
-	unsigned calls, fail_at;
-	uint64_t bytes;
-	size_t max_read;
-	bool out_of_range;
-};
-
-static int csrc_read(void *ctx, uint64_t off, void *buf, size_t n,
-		     size_t *got)
-{
-	struct csrc *c = ctx;
-
-	c->calls++;
-	*got = 0;
-	if (c->fail_at && c->calls == c->fail_at)
-		return ESPIMG_EIO;
-	if (off > c->size || n > c->size - off) {
-		c->out_of_range = true;
-		if (off >= c->size)
-			return 0;
-		n = (size_t)(c->size - off);
-	}
-	for (size_t i = 0; i < n; i++)
-		((uint8_t *)buf)[i] = off + i < c->len ? c->buf[off + i] : 0xFF;
-	*got = n;
-	c->bytes += n;
-	if (n > c->max_read)
-		c->max_read = n;
-	return 0;
-}
-
-static espimg_source csrc_init(struct csrc *c, const uint8_t *buf, size_t len,
-			       uint64_t size)
-{
-	espimg_source s = { csrc_read, c, size };
-
-	memset(c, 0, sizeof(*c));
-	c->buf = buf;
-	c->len = len;
-	c->size = size;
-	return s;
-}
-
 Test(explain, bounded_reads_16mb)
 {
 	static const char csv[] =
@@ -833,13 +785,13 @@ Test(explain, bounded_reads_16mb)
 		"ota_1,    app,  ota_1,  0x420000, 0x400000\n"
 		"storage,  data, spiffs, 0x820000, 0x7E0000\n";
 	dumpf d = mk_dump("esp32s3", csv, 0x30000);
-	struct csrc c;
+	struct fx_csrc c;
 	espimg_source s;
 	espimg_flash_explain *x = NULL;
 	espimg_explain_opts o = { 0 };
 
 	put_app(&d, 0x20000, "esp32s3", "1", 0x8000);
-	s = csrc_init(&c, d.b, d.size, 16u << 20);
+	s = fx_csrc_init(&c, d.b, d.size, 16u << 20);
 	cr_assert_eq(espimg_flash_explain_read(&s, &o, &x, D), 0, "%s",
 		     diags());
 	cr_expect_not(c.out_of_range);
@@ -855,7 +807,7 @@ Test(explain, bounded_reads_16mb)
 
 	/* every read call failing in turn: EIO, nothing returned */
 	for (unsigned k = 1; k < 40; k++) {
-		s = csrc_init(&c, d.b, d.size, 1u << 20);
+		s = fx_csrc_init(&c, d.b, d.size, 1u << 20);
 		c.fail_at = k;
 		x = (espimg_flash_explain *)&c;
 		espimg_diag_clear(D);
@@ -871,7 +823,7 @@ Test(explain, bounded_reads_16mb)
 	}
 
 	/* bigger than any flash; bad arguments */
-	s = csrc_init(&c, d.b, d.size, (uint64_t)ESPIMG_FLASH_MAX_SIZE + 1);
+	s = fx_csrc_init(&c, d.b, d.size, (uint64_t)ESPIMG_FLASH_MAX_SIZE + 1);
 	cr_expect_eq(espimg_flash_explain_read(&s, NULL, &x, D), ESPIMG_ETOOBIG);
 	cr_expect_null(x);
 	cr_expect_eq(c.calls, 0);

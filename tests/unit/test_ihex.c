@@ -3,7 +3,6 @@
  * position, and esptool's merge-bin --format hex output from the corpus.
  */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,72 +14,19 @@
 
 /* ------------------------------------------------------------ helpers */
 
-struct text {
-	char *s;
-	size_t len;
-	size_t cap;
-};
-
-static void put(struct text *t, const char *fmt, ...) ESPIMG_PRINTF(2, 3);
-
-static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		size_t room = t->cap - t->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(t->s ? t->s + t->len : NULL, room, fmt, ap);
-		va_end(ap);
-		cr_assert_geq(n, 0);
-		if ((size_t)n < room) {
-			t->len += (size_t)n;
-			return;
-		}
-		t->cap = t->cap ? 2 * t->cap + (size_t)n : 256 + (size_t)n;
-		t->s = realloc(t->s, t->cap);
-		cr_assert_not_null(t->s);
-	}
-}
-
-/* One record with a correct checksum, written here, not by the library. */
-static void rec(struct text *t, unsigned type, unsigned addr,
-		const uint8_t *data, size_t n, const char *eol)
-{
-	unsigned sum = (unsigned)n + (addr >> 8) + (addr & 0xFF) + type;
-	size_t i;
-
-	put(t, ":%02X%04X%02X", (unsigned)n, addr & 0xFFFF, type);
-	for (i = 0; i < n; i++) {
-		put(t, "%02X", data[i]);
-		sum += data[i];
-	}
-	put(t, "%02X%s", (0x100 - (sum & 0xFF)) & 0xFF, eol);
-}
+/* Records come from fx_ihex_rec (fixtures.h), written there independently
+ * of the library. */
 
 /* Data record of n bytes, byte i = seed + i. */
-static void data_rec(struct text *t, unsigned addr, size_t n, unsigned seed)
+static void data_rec(struct fx_sink *t, unsigned addr, size_t n,
+		     unsigned seed)
 {
 	uint8_t d[255];
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		d[i] = (uint8_t)(seed + i);
-	rec(t, 0x00, addr, d, n, "\n");
-}
-
-static void ela(struct text *t, unsigned upper)
-{
-	uint8_t d[2] = { (uint8_t)(upper >> 8), (uint8_t)upper };
-
-	rec(t, 0x04, 0, d, 2, "\n");
-}
-
-static void eof_rec(struct text *t)
-{
-	put(t, ":00000001FF\n");
+	fx_ihex_rec(t, 0x00, addr, d, n);
 }
 
 static espimg_diag_list *diags;
@@ -112,9 +58,9 @@ static espimg_ihex *parse_ok(const char *s, size_t len)
 	return h;
 }
 
-static espimg_ihex *parse_text(struct text *t)
+static espimg_ihex *parse_text(struct fx_sink *t)
 {
-	return parse_ok(t->s, t->len);
+	return parse_ok(t->data, t->len);
 }
 
 /* Parses, expects ESPIMG_EFORMAT and no result. */
@@ -206,20 +152,20 @@ Test(ihex, lowercase_and_line_endings)
 
 Test(ihex, extended_addresses)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 	uint8_t seg[2] = { 0x10, 0x00 }; /* segment 0x1000 -> base 0x10000 */
 	espimg_ihex *h;
 
-	ela(&t, 0x0002);
+	fx_ihex_ela(&t, 0x0002);
 	data_rec(&t, 0x0010, 16, 0);
-	rec(&t, 0x02, 0, seg, 2, "\n");
+	fx_ihex_rec(&t, 0x02, 0, seg, 2);
 	data_rec(&t, 0x0000, 8, 0x40);
 	/* Segment bases do not wrap at 64 KiB: 0xFFFF0 + 0xFFF8. */
 	seg[0] = 0xFF;
 	seg[1] = 0xFF;
-	rec(&t, 0x02, 0, seg, 2, "\n");
+	fx_ihex_rec(&t, 0x02, 0, seg, 2);
 	data_rec(&t, 0xFFF8, 4, 0x80);
-	eof_rec(&t);
+	fx_ihex_eof(&t);
 	h = parse_text(&t);
 	cr_assert_eq(espimg_ihex_run_count(h), 3);
 	expect_run(h, 0, 0x10000, 8);
@@ -229,30 +175,30 @@ Test(ihex, extended_addresses)
 	cr_expect_eq(espimg_ihex_run_at(h, 1)->data[15], 15);
 	cr_expect_eq(espimg_ihex_run_at(h, 2)->data[3], 0x83);
 	espimg_ihex_free(h);
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(ihex, run_continues_across_64k)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 	espimg_ihex *h;
 
 	data_rec(&t, 0xFFF0, 16, 0);
-	ela(&t, 0x0001);
+	fx_ihex_ela(&t, 0x0001);
 	data_rec(&t, 0x0000, 16, 16);
-	eof_rec(&t);
+	fx_ihex_eof(&t);
 	h = parse_text(&t);
 	cr_assert_eq(espimg_ihex_run_count(h), 1);
 	expect_run(h, 0, 0xFFF0, 32);
 	for (size_t i = 0; i < 32; i++)
 		cr_expect_eq(espimg_ihex_run_at(h, 0)->data[i], i);
 	espimg_ihex_free(h);
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(ihex, runs_sorted_gaps_split)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 	espimg_ihex *h;
 
 	/* In file order: 0x200, 0x100, 0x104 (continues 0x100), 0x0,
@@ -262,7 +208,7 @@ Test(ihex, runs_sorted_gaps_split)
 	data_rec(&t, 0x104, 4, 0x14);
 	data_rec(&t, 0x000, 2, 0x00);
 	data_rec(&t, 0x109, 1, 0x99);
-	eof_rec(&t);
+	fx_ihex_eof(&t);
 	h = parse_text(&t);
 	cr_assert_eq(espimg_ihex_run_count(h), 4);
 	expect_run(h, 0, 0x000, 2);
@@ -275,71 +221,70 @@ Test(ihex, runs_sorted_gaps_split)
 	cr_expect(!memcmp(espimg_ihex_run_at(h, 3)->data, "\xA0\xA1\xA2\xA3",
 			  4));
 	espimg_ihex_free(h);
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(ihex, descending_records_join)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 	espimg_ihex *h;
 	size_t i;
 
 	/* Sixteen adjacent records, last address first: one run, in order. */
 	for (i = 16; i-- > 0;)
 		data_rec(&t, (unsigned)(i * 16), 16, (unsigned)(i * 16));
-	eof_rec(&t);
+	fx_ihex_eof(&t);
 	h = parse_text(&t);
 	cr_assert_eq(espimg_ihex_run_count(h), 1);
 	expect_run(h, 0, 0, 256);
 	for (i = 0; i < 256; i++)
 		cr_expect_eq(espimg_ihex_run_at(h, 0)->data[i], i);
 	espimg_ihex_free(h);
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(ihex, sparse_addresses_stay_small)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 	espimg_ihex *h;
 
 	/* 32 bytes spread over the whole 4 GiB space. */
 	data_rec(&t, 0x0000, 16, 0);
-	ela(&t, 0xFFFF);
+	fx_ihex_ela(&t, 0xFFFF);
 	data_rec(&t, 0xFFF0, 16, 0xF0);
-	eof_rec(&t);
+	fx_ihex_eof(&t);
 	h = parse_text(&t);
 	cr_assert_eq(espimg_ihex_run_count(h), 2);
 	expect_run(h, 0, 0, 16);
 	expect_run(h, 1, 0xFFFFFFF0, 16);
 	cr_expect_eq(espimg_ihex_run_at(h, 1)->data[15], 0xFF);
 	espimg_ihex_free(h);
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(ihex, start_records_and_empty_data)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 	static const uint8_t start[4] = { 0x40, 0x38, 0x00, 0x00 };
 	espimg_ihex *h;
 
-	rec(&t, 0x05, 0, start, 4, "\n");
-	rec(&t, 0x00, 0x1234, NULL, 0, "\n"); /* no bytes: no run */
+	fx_ihex_rec(&t, 0x05, 0, start, 4);
+	fx_ihex_rec(&t, 0x00, 0x1234, NULL, 0); /* no bytes: no run */
 	data_rec(&t, 0x10, 4, 1);
-	eof_rec(&t);
+	fx_ihex_eof(&t);
 	h = parse_text(&t);
 	cr_assert_eq(espimg_ihex_run_count(h), 1);
 	expect_run(h, 0, 0x10, 4);
 	espimg_ihex_free(h);
-	free(t.s);
+	fx_sink_free(&t);
 
 	/* A segment start record alone is fine too. */
-	memset(&t, 0, sizeof(t));
-	rec(&t, 0x03, 0, start, 4, "\n");
-	eof_rec(&t);
+	fx_ihex_rec(&t, 0x03, 0, start, 4);
+	fx_ihex_eof(&t);
 	h = parse_text(&t);
 	cr_expect_eq(espimg_ihex_run_count(h), 0);
 	espimg_ihex_free(h);
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(ihex, text_after_eof_is_a_warning)
@@ -412,15 +357,15 @@ Test(ihex, record_fields)
 
 Test(ihex, address_space_end)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 
-	ela(&t, 0xFFFF);
+	fx_ihex_ela(&t, 0xFFFF);
 	data_rec(&t, 0xFFFC, 8, 0); /* bytes 4..7 are past 0xFFFFFFFF */
-	eof_rec(&t);
-	parse_bad(t.s, t.len);
+	fx_ihex_eof(&t);
+	parse_bad(t.data, t.len);
 	cr_assert_eq(espimg_diag_count(diags), 1);
 	expect_diag(0, ESPIMG_SEV_ERROR, "ihex.address", 2, 10 + 2 * 4);
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(ihex, no_eof)
@@ -454,101 +399,100 @@ Test(ihex, every_error_in_one_run)
 
 Test(ihex, error_limit)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 	size_t i;
 
 	for (i = 0; i < 300; i++)
-		put(&t, "bad\n");
-	parse_bad(t.s, t.len);
+		fx_sink_printf(&t, "bad\n");
+	parse_bad(t.data, t.len);
 	cr_expect_eq(espimg_diag_errors(diags), 100);
 	cr_assert_eq(espimg_diag_count(diags), 101);
 	expect_diag(100, ESPIMG_SEV_NOTE, "ihex.too_many_errors", 101, 1);
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 /* ------------------------------------------------------------ overlaps */
 
 Test(ihex, overlap_at_first_byte)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 	const espimg_diag *d;
 
 	data_rec(&t, 0x0, 4, 0); /* line 1 */
 	data_rec(&t, 0x2, 4, 0); /* line 2: its first byte hits line 1 */
-	eof_rec(&t);
-	parse_bad(t.s, t.len);
+	fx_ihex_eof(&t);
+	parse_bad(t.data, t.len);
 	cr_assert_eq(espimg_diag_count(diags), 1);
 	expect_diag(0, ESPIMG_SEV_ERROR, "ihex.overlap", 2, 10);
 	d = espimg_diag_get(diags, 0);
 	cr_expect(strstr(d->message, "0x00000002"), "%s", d->message);
 	cr_expect(strstr(d->message, "line 1, column 14"), "%s", d->message);
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(ihex, overlap_inside_record)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 
 	data_rec(&t, 0x10, 4, 0); /* line 1 */
 	data_rec(&t, 0x0C, 8, 0); /* line 2: 0x0C..0x13, 0x10 is byte 4 */
-	eof_rec(&t);
-	parse_bad(t.s, t.len);
+	fx_ihex_eof(&t);
+	parse_bad(t.data, t.len);
 	cr_assert_eq(espimg_diag_count(diags), 1);
 	expect_diag(0, ESPIMG_SEV_ERROR, "ihex.overlap", 2, 10 + 2 * 4);
 	cr_expect(strstr(espimg_diag_get(diags, 0)->message, "line 1, column 10"));
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(ihex, overlap_with_joined_records)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 
 	/* Lines 1-2 join into one run 0x00..0x1F; line 3 rewrites 0x18. */
 	data_rec(&t, 0x00, 16, 0);
 	data_rec(&t, 0x10, 16, 0);
 	data_rec(&t, 0x18, 4, 0);
-	eof_rec(&t);
-	parse_bad(t.s, t.len);
+	fx_ihex_eof(&t);
+	parse_bad(t.data, t.len);
 	cr_assert_eq(espimg_diag_count(diags), 1);
 	expect_diag(0, ESPIMG_SEV_ERROR, "ihex.overlap", 3, 10);
 	cr_expect(strstr(espimg_diag_get(diags, 0)->message,
 			 "line 2, column 26"), "%s",
 		  espimg_diag_get(diags, 0)->message);
-	free(t.s);
+	fx_sink_free(&t);
 
 	/* The offender continues a run across an extended address record:
 	 * line 1 puts 0x10020; lines 3 and 5 join, line 5 reaches 0x10020. */
-	memset(&t, 0, sizeof(t));
 	espimg_diag_clear(diags);
-	ela(&t, 0x0001);           /* line 1 */
+	fx_ihex_ela(&t, 0x0001);   /* line 1 */
 	data_rec(&t, 0x20, 4, 0);  /* line 2 */
 	data_rec(&t, 0x00, 16, 0); /* line 3: 0x10000.. */
 	data_rec(&t, 0x10, 16, 0); /* line 4 */
 	data_rec(&t, 0x20, 4, 0);  /* line 5: 0x10020, already given */
-	eof_rec(&t);
-	parse_bad(t.s, t.len);
+	fx_ihex_eof(&t);
+	parse_bad(t.data, t.len);
 	cr_assert_eq(espimg_diag_count(diags), 1);
 	expect_diag(0, ESPIMG_SEV_ERROR, "ihex.overlap", 5, 10);
 	cr_expect(strstr(espimg_diag_get(diags, 0)->message, "0x00010020"));
 	cr_expect(strstr(espimg_diag_get(diags, 0)->message, "line 2, column 10"));
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(ihex, first_overlap_in_file_order)
 {
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 
 	data_rec(&t, 0x000, 4, 0);  /* line 1 */
 	data_rec(&t, 0x100, 4, 0);  /* line 2 */
 	data_rec(&t, 0x102, 4, 0);  /* line 3: first overlap in the file */
 	data_rec(&t, 0x000, 8, 0);  /* line 4: overlaps line 1 at 0x0 */
-	eof_rec(&t);
-	parse_bad(t.s, t.len);
+	fx_ihex_eof(&t);
+	parse_bad(t.data, t.len);
 	cr_assert_eq(espimg_diag_count(diags), 1);
 	expect_diag(0, ESPIMG_SEV_ERROR, "ihex.overlap", 3, 10);
 	cr_expect(strstr(espimg_diag_get(diags, 0)->message, "0x00000102"));
 	cr_expect(strstr(espimg_diag_get(diags, 0)->message, "line 2, column 14"));
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(ihex, no_overlap_check_after_bad_base)

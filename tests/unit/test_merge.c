@@ -4,7 +4,6 @@
  * record layouts, and the bootloader flash-parameter patch.
  */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,55 +480,6 @@ Test(merge, write_failure_is_eio)
 
 /* ------------------------------------------------------------ hex */
 
-struct text {
-	char *s;
-	size_t len, cap;
-};
-
-static void put(struct text *t, const char *fmt, ...) ESPIMG_PRINTF(2, 3);
-static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		size_t room = t->cap - t->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(t->s ? t->s + t->len : NULL, room, fmt, ap);
-		va_end(ap);
-		cr_assert_geq(n, 0);
-		if ((size_t)n < room) {
-			t->len += (size_t)n;
-			return;
-		}
-		t->cap = 2 * t->cap + (size_t)n + 64;
-		t->s = realloc(t->s, t->cap);
-		cr_assert_not_null(t->s);
-	}
-}
-
-/* One record, written here independently of the library. */
-static void rec(struct text *t, unsigned type, unsigned addr,
-		const uint8_t *d, size_t n)
-{
-	unsigned sum = (unsigned)n + (addr >> 8 & 0xFF) + (addr & 0xFF) + type;
-
-	put(t, ":%02X%04X%02X", (unsigned)n, addr & 0xFFFF, type);
-	for (size_t i = 0; i < n; i++) {
-		put(t, "%02X", d[i]);
-		sum += d[i];
-	}
-	put(t, "%02X\n", (0x100 - (sum & 0xFF)) & 0xFF);
-}
-
-static void ext(struct text *t, unsigned page)
-{
-	uint8_t hi[2] = { (uint8_t)(page >> 8), (uint8_t)page };
-
-	rec(t, 4, 0, hi, 2);
-}
-
 /* Below 64 KiB: no type-04 record; a run that spans two parts (the first
  * ends where the second begins) is cut into records from its start, not
  * at 16-byte boundaries. */
@@ -542,20 +492,20 @@ Test(merge, hex_low_runs)
 	};
 	espimg_merge_opts o = opts_for("esp32c3", ESPIMG_OUT_HEX);
 	struct fx_sink s = { 0 };
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 	uint8_t run[28];
 
 	synth_fill_bytes(a, sizeof(a), SYNTH_FILL_COUNT, 1);
 	synth_fill_bytes(b, sizeof(b), SYNTH_FILL_COUNT, 100);
 	memcpy(run, a, 8);
 	memcpy(run + 8, b, 20);
-	rec(&t, 0, 0xFF8, run, 16);
-	rec(&t, 0, 0x1008, run + 16, 12);
-	put(&t, ":00000001FF\n");
+	fx_ihex_rec(&t, 0, 0xFF8, run, 16);
+	fx_ihex_rec(&t, 0, 0x1008, run + 16, 12);
+	fx_ihex_eof(&t);
 	cr_assert_eq(merge(p, 2, &o, &s), 0);
-	cr_assert_str_eq(fx_sink_str(&s), t.s);
+	cr_assert_str_eq(fx_sink_str(&s), fx_sink_str(&t));
 	fx_sink_free(&s);
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 /* Above 64 KiB: a type-04 record opens every page that holds data, also
@@ -570,21 +520,21 @@ Test(merge, hex_pages)
 	};
 	espimg_merge_opts o = opts_for("esp32c3", ESPIMG_OUT_HEX);
 	struct fx_sink s = { 0 };
-	struct text t = { 0 };
+	struct fx_sink t = { 0 };
 	espimg_ihex *h = NULL;
 
 	synth_fill_bytes(a, sizeof(a), SYNTH_FILL_COUNT, 9);
-	ext(&t, 0);
-	rec(&t, 0, 0xFFF8, a, 8);
-	ext(&t, 1);
-	rec(&t, 0, 0x0000, a + 8, 12);
-	ext(&t, 3);
-	rec(&t, 0, 0x0000, b, 1);
-	ext(&t, 0x100);
-	rec(&t, 0, 0x0000, c, 3);
-	put(&t, ":00000001FF\n");
+	fx_ihex_ela(&t, 0);
+	fx_ihex_rec(&t, 0, 0xFFF8, a, 8);
+	fx_ihex_ela(&t, 1);
+	fx_ihex_rec(&t, 0, 0x0000, a + 8, 12);
+	fx_ihex_ela(&t, 3);
+	fx_ihex_rec(&t, 0, 0x0000, b, 1);
+	fx_ihex_ela(&t, 0x100);
+	fx_ihex_rec(&t, 0, 0x0000, c, 3);
+	fx_ihex_eof(&t);
 	cr_assert_eq(merge(p, 3, &o, &s), 0);
-	cr_assert_str_eq(fx_sink_str(&s), t.s);
+	cr_assert_str_eq(fx_sink_str(&s), fx_sink_str(&t));
 
 	/* Our own reader gets the parts back. */
 	cr_assert_eq(espimg_ihex_parse(s.data, s.len, "x.hex", &h, diags), 0);
@@ -595,7 +545,7 @@ Test(merge, hex_pages)
 	cr_assert_eq(espimg_ihex_run_at(h, 2)->address, 0x1000000);
 	espimg_ihex_free(h);
 	fx_sink_free(&s);
-	free(t.s);
+	fx_sink_free(&t);
 }
 
 Test(merge, hex_empty_parts)
