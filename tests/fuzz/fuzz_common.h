@@ -1,8 +1,9 @@
 /*
  * fuzz_common.h - what the libFuzzer harnesses share: a CHECK that aborts
- * (so libFuzzer saves the input), a write sink that counts the bytes an
- * emitter produces, little-endian loads, and a counting source that checks
- * every read and can fail on demand.
+ * (so libFuzzer saves the input), a copy of the input, a write sink that
+ * counts the bytes an emitter produces and one that keeps them,
+ * little-endian loads, an erased-bytes test, and a counting source that
+ * checks every read and can fail on demand.
  */
 #ifndef ESPIMG_FUZZ_COMMON_H
 #define ESPIMG_FUZZ_COMMON_H
@@ -25,6 +26,17 @@
 		}                                                            \
 	} while (0)
 
+/* A copy of the input in a buffer of its own size, so that a read past
+ * the input is caught by ASan. */
+static inline char *input_copy(const uint8_t *data, size_t size)
+{
+	char *p = malloc(size ? size : 1);
+
+	CHECK(p);
+	memcpy(p, data, size);
+	return p;
+}
+
 struct sink {
 	size_t len;
 	char first;
@@ -38,6 +50,40 @@ static int sink_write(void *ctx, const void *buf, size_t len)
 		s->first = *(const char *)buf;
 	s->len += len;
 	return 0;
+}
+
+/* A sink that keeps what is written, NUL-terminated (data is NULL until
+ * the first write); free(data) when done. */
+struct membuf {
+	char *data;
+	size_t len, cap;
+};
+
+static inline int membuf_write(void *ctx, const void *buf, size_t len)
+{
+	struct membuf *m = ctx;
+
+	if (m->len + len + 1 > m->cap) {
+		size_t cap = (m->len + len + 1) * 2 + 256;
+		char *d = realloc(m->data, cap);
+
+		CHECK(d);
+		m->data = d;
+		m->cap = cap;
+	}
+	memcpy(m->data + m->len, buf, len);
+	m->len += len;
+	m->data[m->len] = '\0';
+	return 0;
+}
+
+/* Whether all n bytes are 0xFF (erased flash). */
+static inline bool all_ff(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0xFF)
+			return false;
+	return true;
 }
 
 /* Little-endian loads for the oracles. */

@@ -314,14 +314,6 @@ static void check_locate(const espimg_flash *f, const espimg_flash_opts *o,
 /* The image reader's buffer: the largest single read explain makes. */
 #define EXPLAIN_MAX_READ (256u * 1024u)
 
-static bool all_erased(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != 0xFF)
-			return false;
-	return true;
-}
-
 static void check_string(const char *s, size_t n, bool newlines)
 {
 	CHECK(s);
@@ -400,11 +392,11 @@ static void check_explain(const espimg_flash_explain *x,
 		CHECK((p->content == ESPIMG_PART_OUTSIDE) == (p->in_file == 0));
 		CHECK(p->content != ESPIMG_PART_UNKNOWN);
 		if (p->content == ESPIMG_PART_ERASED) {
-			CHECK(all_erased(buf + p->file_offset, p->in_file));
+			CHECK(all_ff(buf + p->file_offset, p->in_file));
 			CHECK(p->used == 0);
 		} else if (p->content != ESPIMG_PART_OUTSIDE &&
 			   p->content != ESPIMG_PART_OTADATA) {
-			CHECK(!all_erased(buf + p->file_offset, p->in_file));
+			CHECK(!all_ff(buf + p->file_offset, p->in_file));
 		}
 		/* an image's size (with its signature sector, which the file
 		 * may end inside) can run past its partition */

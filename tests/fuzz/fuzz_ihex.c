@@ -94,10 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	CHECK(d);
-	/* Copy so that a read past the input is caught by ASan. */
-	text = malloc(size ? size : 1);
-	CHECK(text);
-	memcpy(text, data, size);
+	text = input_copy(data, size);
 	(void)espimg_ihex_detect(text, size);
 
 	r = espimg_ihex_parse(text, size, "fuzz.hex", &h, d);

@@ -207,29 +207,6 @@ static bool json_valid(const char *s, size_t n)
 	return j.p == j.end;
 }
 
-/* A sink that keeps what the emitter writes. */
-struct membuf {
-	char *data;
-	size_t len, cap;
-};
-
-static int membuf_write(void *ctx, const void *buf, size_t len)
-{
-	struct membuf *m = ctx;
-
-	if (m->len + len > m->cap) {
-		size_t cap = (m->len + len) * 2 + 256;
-		char *d = realloc(m->data, cap);
-
-		CHECK(d);
-		m->data = d;
-		m->cap = cap;
-	}
-	memcpy(m->data + m->len, buf, len);
-	m->len += len;
-	return 0;
-}
-
 /* ------------------------------------------------------------ parse checks */
 
 static bool has_type(const espimg_image_segment *s, const char *type)

@@ -24,35 +24,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct out {
-	char *s;
-	size_t len, cap;
-};
-
-static void put(struct out *o, const char *s, size_t n)
+static void puts_(struct membuf *o, const char *s)
 {
-	if (o->len + n + 1 > o->cap) {
-		o->cap = (o->len + n + 1) * 2;
-		o->s = realloc(o->s, o->cap);
-		CHECK(o->s);
-	}
-	memcpy(o->s + o->len, s, n);
-	o->len += n;
-	o->s[o->len] = '\0';
+	membuf_write(o, s, strlen(s));
 }
 
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-static void putf(struct out *o, const char *fmt, unsigned long long v)
+static void putf(struct membuf *o, const char *fmt, unsigned long long v)
 {
 	char b[64];
 	int n = snprintf(b, sizeof(b), fmt, v);
 
 	CHECK(n > 0 && (size_t)n < sizeof(b));
-	put(o, b, (size_t)n);
+	membuf_write(o, b, (size_t)n);
 }
 
 /* One UTF-8 sequence (the reader gives valid UTF-8 only). */
@@ -75,7 +58,7 @@ static size_t utf8(const unsigned char *s, size_t n, uint32_t *cp)
 
 /* A double-quoted YAML scalar: printable ASCII as it is, everything else
  * as a code point escape. */
-static void put_str(struct out *o, const char *s)
+static void put_str(struct membuf *o, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0;
@@ -87,10 +70,10 @@ static void put_str(struct out *o, const char *s)
 
 		if (cp == '"' || cp == '\\') {
 			char e[2] = { '\\', (char)cp };
-			put(o, e, 2);
+			membuf_write(o, e, 2);
 		} else if (cp >= 0x20 && cp < 0x7F) {
 			char c = (char)cp;
-			put(o, &c, 1);
+			membuf_write(o, &c, 1);
 		} else {
 			putf(o, "\\U%08llX", cp);
 		}
@@ -99,7 +82,7 @@ static void put_str(struct out *o, const char *s)
 	puts_(o, "\"");
 }
 
-static void put_key_str(struct out *o, const char *key, const char *s)
+static void put_key_str(struct membuf *o, const char *key, const char *s)
 {
 	puts_(o, key);
 	put_str(o, s);
@@ -111,7 +94,7 @@ static char *write_manifest(const espimg_manifest *m, size_t *len)
 {
 	static const char *const modes[] = { "qio", "qout", "dio", "dout" };
 	static const char *const formats[] = { "raw", "hex", "uf2" };
-	struct out o = { NULL, 0, 0 };
+	struct membuf o = { NULL, 0, 0 };
 
 	puts_(&o, "chip: ");
 	puts_(&o, m->chip->key);
@@ -170,7 +153,7 @@ static char *write_manifest(const espimg_manifest *m, size_t *len)
 	if (m->output_path)
 		put_key_str(&o, "  file: ", m->output_path);
 	*len = o.len;
-	return o.s;
+	return o.data;
 }
 
 static bool same_str(const char *a, const char *b)
@@ -347,10 +330,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	CHECK(d);
-	/* Copy so that a read past the input is caught by ASan. */
-	text = malloc(size ? size : 1);
-	CHECK(text);
-	memcpy(text, data, size);
+	text = input_copy(data, size);
 	lines = max_lines(data, size);
 
 	r = espimg_manifest_parse(text, size, "fuzz.yaml", &m, d);

@@ -62,14 +62,6 @@ static void load_keys(void)
 	}
 }
 
-static bool erased(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != 0xFF)
-			return false;
-	return true;
-}
-
 static void check_block(const espimg_sigblock *b, const uint8_t *raw)
 {
 	uint32_t crc = (uint32_t)crc32(0L, raw, 1196);
@@ -155,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint8_t *b = sector + i * ESPIMG_SIG_BLOCK_SIZE;
 			uint32_t crc;
 
-			if (erased(b, ESPIMG_SIG_BLOCK_SIZE))
+			if (all_ff(b, ESPIMG_SIG_BLOCK_SIZE))
 				continue;
 			crc = (uint32_t)crc32(0L, b, 1196);
 			b[1196] = (uint8_t)crc;
@@ -180,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(out[i].index > out[i - 1].index);
 		CHECK(out[i].offset ==
 		      0x10000 + (uint64_t)out[i].index * ESPIMG_SIG_BLOCK_SIZE);
-		CHECK(!erased(raw, ESPIMG_SIG_BLOCK_SIZE));
+		CHECK(!all_ff(raw, ESPIMG_SIG_BLOCK_SIZE));
 		check_block(&out[i], raw);
 		check_verify(&out[i], data[0] & 2);
 	}
