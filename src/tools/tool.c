@@ -347,7 +347,9 @@ int tool_worst(int a, int b)
 
 int tool_flush_stdout(const char *prog)
 {
-	if (fflush(stdout)) {
+	/* A failed earlier write leaves the error flag set while the next
+	 * fflush() may succeed: glibc drops the buffer it could not write. */
+	if (fflush(stdout) || ferror(stdout)) {
 		tool_error(prog, "standard output: write error");
 		return TOOL_EXIT_USAGE;
 	}
