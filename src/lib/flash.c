@@ -459,11 +459,23 @@ int espimg_flash_locate(const espimg_source *src,
 		opts = &no_opts;
 	expected = opts->table_offset ? opts->table_offset
 				      : ESPIMG_PTABLE_DEFAULT_OFFSET;
-	if (expected % FLASH_SECTOR)
-		return ESPIMG_EINVAL;
-	if (src->size > ESPIMG_FLASH_MAX_SIZE)
-		return ESPIMG_ETOOBIG;
 	file = opts->file;
+	if (expected % FLASH_SECTOR) {
+		espimg_diag_add(diags, ESPIMG_SEV_ERROR, "flash.table_offset",
+				file, 0, 0, -1,
+				"the partition table offset 0x%" PRIx64
+				" is not a multiple of 0x1000",
+				expected);
+		return ESPIMG_EINVAL;
+	}
+	if (src->size > ESPIMG_FLASH_MAX_SIZE) {
+		espimg_diag_add(diags, ESPIMG_SEV_ERROR, "flash.too_big", file,
+				0, 0, -1,
+				"%" PRIu64 " bytes: larger than the largest flash "
+				"an ESP32-family chip addresses (128 MiB)",
+				src->size);
+		return ESPIMG_ETOOBIG;
+	}
 
 	f = calloc(1, sizeof(*f));
 	if (!f)

@@ -826,9 +826,22 @@ Test(flash, locate_args_and_limits)
 	espimg_flash_free(NULL);
 
 	s = fx_csrc_init(&c, NULL, 0, (uint64_t)ESPIMG_FLASH_MAX_SIZE + 1);
+	espimg_diag_clear(D);
 	cr_expect_eq(espimg_flash_locate(&s, NULL, &f, D), ESPIMG_ETOOBIG);
 	cr_expect_null(f);
 	cr_expect_eq(c.calls, 0);
+	cr_expect_not_null(fx_diag_find(D, "flash.too_big", ESPIMG_SEV_ERROR),
+			   "a refused size says why");
+
+	{
+		espimg_flash_opts o = { .table_offset = 0x8100 };
+
+		s = fx_csrc_init(&c, NULL, 0, 0x10000);
+		espimg_diag_clear(D);
+		cr_expect_eq(espimg_flash_locate(&s, &o, &f, D), ESPIMG_EINVAL);
+		cr_expect_not_null(fx_diag_find(D, "flash.table_offset",
+						ESPIMG_SEV_ERROR));
+	}
 
 	/* the largest flash: the scan reads 32 bytes per sector */
 	s = fx_csrc_init(&c, NULL, 0, ESPIMG_FLASH_MAX_SIZE);
