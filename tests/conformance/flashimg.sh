@@ -123,48 +123,6 @@ espimg_tmpdir espimg-conf-flashimg
 
 passed=0 failed=0 skipped=0
 
-# selected NAME: whether a check runs under the SUBSTRING filters.
-selected() {
-	((${#filters[@]})) || return 0
-	local s
-	for s in "${filters[@]}"; do
-		[[ $1 == *"$s"* ]] && return 0
-	done
-	return 1
-}
-
-# result NAME [FAILURE...]: one check; passes without failures.
-result() {
-	local name=$1 f
-	shift
-	if (($# == 0)); then
-		((passed++))
-		return
-	fi
-	((failed++))
-	for f in "$@"; do
-		echo "FAIL $name: $f"
-	done
-}
-
-# run OUTBASE CMD...: runs CMD with stdout/stderr in OUTBASE.out/.err;
-# sets rc.  The braces catch bash's own "Segmentation fault" notice.
-run() {
-	local base=$1
-	shift
-	{ "$@" </dev/null >"$base.out" 2>"$base.err"; rc=$?; } 2>/dev/null
-}
-
-# crashed WHAT RC ERRFILE: prints a failure when the run crashed or the
-# sanitizers reported something.
-crashed() {
-	if (($2 >= 3)); then
-		echo "$1 exit $2$( (($2 >= 128)) && echo " (signal $(($2 - 128)))"): $(head -c 300 "$3" | head -n 2 | tr '\n' ' ')"
-	elif grep -qE 'runtime error:|ERROR: [A-Za-z]*Sanitizer' "$3"; then
-		echo "$1: sanitizer report: $(grep -m1 -E 'runtime error:|Sanitizer' "$3")"
-	fi
-}
-
 # check_run WHAT BASE: appends crashed's verdict on the last run to fails[].
 check_run() {
 	local c
